@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import type { Me, SetupBody, SignInBody, SignUpBody } from '@enclave/shared';
+import { hashToken, newToken } from '../crypto/tokens';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../crypto/passwords';
+import { AppError } from '../engine/errors';
+import { invitationStatus } from '../engine/admin-ops';
+import type { Logger } from '../logger';
+import type { Store, UserRow } from '../store/types';
+import { isFreemail } from './freemail';
+import type { Mailer } from './mailer';
+
+const SETUP_TOKEN_KEY = 'setup_token_hash';
+const VERIFY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The one answer to every sign-up, so that it tells nobody whether an address has an account. */
+export const SIGNUP_ACCEPTED = 'If this address can be used, a verification link is on its way to it.';
+
+export interface AccountsOptions {
+  signup: 'invite' | 'open';
+  blockFreemail: boolean;
+  publicUrl: string;
+}
+
+export function toMe(user: UserRow): Me {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    emailVerified: user.emailVerifiedAt !== null,
+    instanceAdmin: user.instanceAdmin,
+    createdAt: user.createdAt,
+  };
+}
+
+export class AccountsService {
+  constructor(
+    private readonly store: Store,
+    private readonly mailer: Mailer,
+    private readonly logger: Logger,
+    private readonly options: AccountsOptions,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * On a server with no account yet, makes a fresh one-time setup token (replacing any earlier
+   * one) and returns the link that creates the first owner. Returns null once set up.
+   */
+  async prepareSetup(): Promise<string | null> {
+    if ((await this.store.control.countUsers()) > 0) {
+      await this.store.control.setMeta(SETUP_TOKEN_KEY, null);
+      return null;
+    }
+    const token = newToken();
+    await this.store.control.setMeta(SETUP_TOKEN_KEY, hashToken(token));
+    return `${this.options.publicUrl}/setup?token=${token}`;
+  }
+
+  async completeSetup(body: SetupBody): Promise<UserRow> {
+    const passwordHash = await hashPassword(body.password);
+    // Consuming the token is atomic: of two concurrent setups, one wins.
+    const consumed = await this.store.control.compareAndSetMeta(SETUP_TOKEN_KEY, hashToken(body.token), null);
+    if (!consumed || (await this.store.control.countUsers()) > 0) {
+      throw new AppError(
+        'setup_unavailable',
+        'This setup link is not valid (or the server is already set up)',
+      );
+    }
+    const now = this.clock().toISOString();
+    const user: UserRow = {
+      id: randomUUID(),
+      email: body.email,
+      name: body.name,
+      passwordHash,
+      // The operator holding the setup link is trusted with the address they give.
+      emailVerifiedAt: now,
+      instanceAdmin: true,
+      createdAt: now,
+    };
+    await this.store.control.createUser(user);
+    return user;
+  }
+
+  async signUp(body: SignUpBody): Promise<void> {
+    if (this.options.blockFreemail && isFreemail(body.email)) {
+      throw new AppError('signup_closed', 'Please sign up with your work email address');
+    }
+    if (this.options.signup === 'invite') await this.requireInvitation(body);
+    // Hash first, whatever happens next: both branches below then take the same time.
+    const passwordHash = await hashPassword(body.password);
+    const now = this.clock().toISOString();
+    const user: UserRow = {
+      id: randomUUID(),
+      email: body.email,
+      name: body.name,
+      passwordHash,
+      emailVerifiedAt: null,
+      instanceAdmin: false,
+      createdAt: now,
+    };
+    if (!(await this.store.control.createUser(user))) {
+      await this.mailer.send({
+        to: body.email,
+        subject: 'Someone tried to sign up to Enclave with your address',
+        text: 'Someone tried to create an Enclave account with this email address, which already has one.\nIf it was you, sign in instead. If not, you can ignore this message.',
+      });
+      return;
+    }
+    await this.sendVerification(user);
+  }
+
+  private async requireInvitation(body: SignUpBody): Promise<void> {
+    const closed = new AppError(
+      'signup_closed',
+      'Sign-up is by invitation only; use the link in your invitation',
+    );
+    if (!body.invitation) throw closed;
+    const ws = await this.store.workspace(body.invitation.workspaceId);
+    const invitation = await ws?.getInvitationByTokenHash(hashToken(body.invitation.token));
+    const now = this.clock().toISOString();
+    if (!invitation || invitation.email !== body.email || invitationStatus(invitation, now) !== 'pending')
+      throw closed;
+  }
+
+  private async sendVerification(user: UserRow): Promise<void> {
+    const token = newToken();
+    await this.store.control.createEmailToken({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      purpose: 'verify_email',
+      expiresAt: new Date(this.clock().getTime() + VERIFY_TTL_MS).toISOString(),
+    });
+    await this.mailer.send({
+      to: user.email,
+      subject: 'Confirm your email address for Enclave',
+      text: `Hello ${user.name},\n\nConfirm your email address to start using Enclave:\n${this.options.publicUrl}/verify-email?token=${token}\n\nThe link works once, for 24 hours.`,
+    });
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    const now = this.clock().toISOString();
+    const userId = await this.store.control.consumeEmailToken(hashToken(token), 'verify_email', now);
+    if (!userId) throw new AppError('bad_request', 'This link is not valid or has expired');
+    await this.store.control.markEmailVerified(userId, now);
+  }
+
+  /** Same message and similar time for an unknown address and a wrong password. */
+  async checkCredentials(body: SignInBody): Promise<UserRow> {
+    const user = await this.store.control.getUserByEmail(body.email);
+    if (!user) {
+      await burnPasswordCheck(body.password);
+      throw new AppError('invalid_credentials', 'The email or password is not right');
+    }
+    if (!(await verifyPassword(user.passwordHash, body.password))) {
+      throw new AppError('invalid_credentials', 'The email or password is not right');
+    }
+    if (!user.emailVerifiedAt) {
+      // Only someone who knows the password learns this, so it reveals nothing to an attacker.
+      throw new AppError('email_not_verified', 'Confirm your email address first: use the link we sent you');
+    }
+    return user;
+  }
+
+  async changePassword(user: UserRow, currentPassword: string, newPassword: string): Promise<void> {
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      throw new AppError('invalid_credentials', 'The current password is not right');
+    }
+    await this.store.control.setPasswordHash(user.id, await hashPassword(newPassword));
+    this.logger.info({ userId: user.id }, 'password changed');
+  }
+}

@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting comes from the environment; README.md lists each with its default. Parsed once at
+ * start, so a bad value stops the server with a clear message instead of misbehaving later.
+ */
+const Env = z.object({
+  ENCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
+  ENCLAVE_PORT: int(0, 65_535).default(8787),
+  ENCLAVE_DATA_DIR: z.string().min(1).default('./.enclave-data'),
+  ENCLAVE_MASTER_KEY_FILE: z.string().min(1).optional(),
+  ENCLAVE_PUBLIC_URL: z.url().optional(),
+  ENCLAVE_SIGNUP: z.enum(['invite', 'open']).default('invite'),
+  ENCLAVE_SIGNUP_BLOCK_FREEMAIL: bool.default(false),
+  ENCLAVE_SMTP_URL: z.string().min(1).optional(),
+  ENCLAVE_MAIL_FROM: z.string().min(3).default('Enclave <no-reply@localhost>'),
+  ENCLAVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ENCLAVE_MAX_BODY_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
+  ENCLAVE_TRUST_PROXY: bool.default(false),
+  ENCLAVE_SESSION_IDLE_DAYS: int(1, 90).default(7),
+  ENCLAVE_AUTH_RATE_PER_IP: int(1, 100_000).default(30),
+  ENCLAVE_AUTH_RATE_PER_ACCOUNT: int(1, 100_000).default(10),
+  ENCLAVE_EXPORT_RATE_PER_USER: int(1, 10_000).default(10),
+  ENCLAVE_DB_CACHE_KIB: int(1_024, 4 * 1024 * 1024).default(32_768),
+  ENCLAVE_SECURITY_CONTACT: z.string().min(3).default('mailto:security@localhost'),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  masterKeyFile: string;
+  /** Whether the master key file may be created: only at its default place in the data directory. */
+  createMasterKey: boolean;
+  publicUrl: string | null;
+  signup: 'invite' | 'open';
+  blockFreemail: boolean;
+  smtpUrl: string | null;
+  mailFrom: string;
+  logLevel: z.infer<typeof Env>['ENCLAVE_LOG_LEVEL'];
+  maxBodyBytes: number;
+  trustProxy: boolean;
+  sessionIdleMs: number;
+  authRatePerIp: number;
+  authRatePerAccount: number;
+  exportRatePerUser: number;
+  dbCacheKiB: number;
+  securityContact: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.ENCLAVE_DATA_DIR);
+  return {
+    host: e.ENCLAVE_HOST,
+    port: e.ENCLAVE_PORT,
+    dataDir,
+    masterKeyFile: e.ENCLAVE_MASTER_KEY_FILE
+      ? resolve(e.ENCLAVE_MASTER_KEY_FILE)
+      : resolve(dataDir, 'master.key'),
+    createMasterKey: !e.ENCLAVE_MASTER_KEY_FILE,
+    publicUrl: e.ENCLAVE_PUBLIC_URL?.replace(/\/$/, '') ?? null,
+    signup: e.ENCLAVE_SIGNUP,
+    blockFreemail: e.ENCLAVE_SIGNUP_BLOCK_FREEMAIL,
+    smtpUrl: e.ENCLAVE_SMTP_URL ?? null,
+    mailFrom: e.ENCLAVE_MAIL_FROM,
+    logLevel: e.ENCLAVE_LOG_LEVEL,
+    maxBodyBytes: e.ENCLAVE_MAX_BODY_BYTES,
+    trustProxy: e.ENCLAVE_TRUST_PROXY,
+    sessionIdleMs: e.ENCLAVE_SESSION_IDLE_DAYS * 24 * 60 * 60 * 1000,
+    authRatePerIp: e.ENCLAVE_AUTH_RATE_PER_IP,
+    authRatePerAccount: e.ENCLAVE_AUTH_RATE_PER_ACCOUNT,
+    exportRatePerUser: e.ENCLAVE_EXPORT_RATE_PER_USER,
+    dbCacheKiB: e.ENCLAVE_DB_CACHE_KIB,
+    securityContact: e.ENCLAVE_SECURITY_CONTACT,
+  };
+}

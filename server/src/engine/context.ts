@@ -1,0 +1,45 @@
+import type { Actor, Operation, WorkspaceRecord, WorkspaceSchema } from '@enclave/shared';
+import type { Permissions } from '../policy/policy';
+import type { Mutation, PendingAuditEvent, WorkspaceStore } from '../store/types';
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+/** Who asks for an operation, and from where. */
+export interface OperationContext {
+  workspaceId: string;
+  actor: Actor;
+  /** The user whose rights apply: the user, or the owner of the device or agent acting. */
+  principal: { userId: string; email: string; name: string };
+  request: RequestMeta;
+}
+
+/** What an operation handler sees: the state as of this point in its batch. */
+export interface HandlerEnv {
+  ctx: OperationContext;
+  store: WorkspaceStore;
+  perms: Permissions;
+  schema: WorkspaceSchema;
+  now: string;
+  getRecord(id: string): Promise<Omit<WorkspaceRecord, 'seq'> | null>;
+  newId(): string;
+}
+
+/** What a handler decides: the change to commit, and what to tell the caller. */
+export interface HandlerOutcome {
+  /** null: the operation changes nothing (e.g. an update to the same values); no event is written. */
+  change:
+    | (Omit<PendingAuditEvent, 'id' | 'time' | 'actor' | 'ip' | 'userAgent' | 'requestId'> & {
+        mutations: Mutation[];
+      })
+    | null;
+  /** Extra data for the caller, e.g. an invitation's one-time token. */
+  result?: Record<string, unknown>;
+  /** Work outside the workspace database (indexes in the control store), run after the commit. */
+  afterCommit?: () => Promise<void>;
+}
+
+export type Handler<T extends Operation> = (op: T, env: HandlerEnv) => Promise<HandlerOutcome>;

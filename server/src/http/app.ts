@@ -1,0 +1,88 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { AppDeps } from './deps';
+import { errorHandler, sendError } from './errors';
+import { jsonOnly, originCheck, requestId, sessionAuth } from './middleware';
+import { auditRoutes } from './routes/audit.routes';
+import { authRoutes } from './routes/auth.routes';
+import { recordRoutes } from './routes/records.routes';
+import { systemRoutes } from './routes/system.routes';
+import { workspaceRoutes } from './routes/workspaces.routes';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  const tls = (deps.config.publicUrl ?? '').startsWith('https:');
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  // Express 5's "simple" parser: no nested objects from query strings, repeated keys become arrays.
+  app.set('query parser', 'simple');
+
+  app.use(requestId());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req) => (req as express.Request).id,
+      // Only the path: query strings can carry one-time tokens (setup and verification links).
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customProps: (req) => {
+        const r = req as express.Request;
+        return {
+          userId: r.auth?.user.id,
+          workspaceId: (r.params as Record<string, string> | undefined)?.workspaceId,
+        };
+      },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'form-action': ["'self'"],
+          'base-uri': ["'none'"],
+          'object-src': ["'none'"],
+          // Over plain http (a local install) this would send the page's own script to https and break it.
+          'upgrade-insecure-requests': tls ? [] : null,
+        },
+      },
+      // HSTS only means something over TLS; behind a TLS proxy the proxy's origin says so.
+      strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(jsonOnly());
+  app.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: 'application/json' }));
+  app.use(sessionAuth(deps.sessions, deps.config.sessionIdleMs));
+  app.use(originCheck(deps.origin));
+
+  app.use(systemRoutes(deps));
+  app.use(authRoutes(deps));
+  app.use(workspaceRoutes(deps));
+  app.use(recordRoutes(deps));
+  app.use(auditRoutes(deps));
+
+  app.use((_req, res) => sendError(res, 'not_found', 'No such endpoint'));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

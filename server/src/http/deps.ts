@@ -1,0 +1,31 @@
+import type { AccountsService } from '../auth/accounts.service';
+import type { Mailer } from '../auth/mailer';
+import type { SessionService, Authenticated } from '../auth/sessions.service';
+import type { Config } from '../config';
+import type { ChangeFeed } from '../engine/change-feed';
+import type { CommandEngine } from '../engine/engine';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+import type { WorkspacesService } from '../workspaces/workspaces.service';
+
+/** Everything the HTTP layer needs, made once at start. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  engine: CommandEngine;
+  feed: ChangeFeed;
+  logger: Logger;
+  mailer: Mailer;
+  sessions: SessionService;
+  accounts: AccountsService;
+  workspaces: WorkspacesService;
+  /** The server's public origin (scheme://host:port), known once it listens. */
+  origin: () => string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    auth: Authenticated | null;
+  }
+}

@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import type { AppDeps } from '../deps';
+import { buildOpenApi } from '../openapi';
+import { pageHtml, PAGES_SCRIPT } from '../pages';
+
+export const VERSION = '0.1.0';
+
+export function systemRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const openapi = buildOpenApi(VERSION);
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res, next) => {
+    try {
+      const ready = await deps.store.readiness();
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready' });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.get('/.well-known/security.txt', (_req, res) => {
+    const expires = new Date(Date.now() + 365 * 24 * 60 * 60 * 1000).toISOString();
+    res
+      .type('text/plain')
+      .send(
+        [
+          `Contact: ${deps.config.securityContact}`,
+          `Expires: ${expires}`,
+          'Preferred-Languages: en',
+          `Canonical: ${deps.origin()}/.well-known/security.txt`,
+          `Policy: ${deps.origin()}/security`,
+          '',
+        ].join('\n'),
+      );
+  });
+
+  router.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  // Minimal pages behind the links the server hands out, until the web console takes them over.
+  for (const page of ['setup', 'verify-email', 'invite'] as const) {
+    router.get(`/${page}`, (_req, res) => {
+      res.type('html').send(pageHtml(page));
+    });
+  }
+  router.get('/assets/pages.js', (_req, res) => {
+    res.type('application/javascript').send(PAGES_SCRIPT);
+  });
+
+  return router;
+}

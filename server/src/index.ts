@@ -1,0 +1,2 @@
+export { loadConfig, type Config } from './config';
+export { startServer, openStore, type RunningServer, type ServerOptions } from './server';

@@ -1,0 +1,39 @@
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { startServer } from './server';
+
+// Files the server creates (databases, keys) are for its own user only.
+process.umask(0o077);
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const server = await startServer({ config, logger });
+
+logger.info({ url: server.url, dataDir: config.dataDir }, 'Enclave server listening');
+if (server.deps.mailer.kind === 'log') {
+  logger.warn(
+    'No SMTP configured (ENCLAVE_SMTP_URL): verification and invitation links will be written to this log.',
+  );
+}
+if (server.setupLink) {
+  // Printed, not logged as a field: the operator needs to see it once, at the terminal.
+  process.stdout.write(
+    `\n  Enclave has no account yet. Create the first owner here (the link works once):\n\n  ${server.setupLink}\n\n`,
+  );
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

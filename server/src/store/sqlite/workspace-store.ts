@@ -1,0 +1,456 @@
+import type { AuditEvent, CustomRole, WorkspaceRecord, WorkspaceSchema } from '@enclave/shared';
+import { eventHash } from '../../audit/chain';
+import {
+  RevisionConflict,
+  type AuditFilter,
+  type ChainHead,
+  type CommitResult,
+  type InvitationRow,
+  type MemberRow,
+  type PendingChange,
+  type RecordListQuery,
+  type WorkspaceStore,
+} from '../types';
+import type { Db } from './open';
+
+interface RecordDbRow {
+  id: string;
+  type: string;
+  data: string;
+  rev: number;
+  seq: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+interface AuditDbRow {
+  seq: number;
+  id: string;
+  time: string;
+  actor_kind: string;
+  actor_id: string;
+  actor_label: string;
+  action: string;
+  target_kind: string;
+  target_entity_type: string | null;
+  target_id: string | null;
+  before: string | null;
+  after: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+interface MemberDbRow {
+  user_id: string;
+  email: string;
+  name: string;
+  roles: string;
+  joined_at: string;
+}
+
+interface InvitationDbRow {
+  id: string;
+  email: string;
+  roles: string;
+  token_hash: string;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+  cancelled_at: string | null;
+}
+
+const toRecord = (r: RecordDbRow): WorkspaceRecord => ({
+  id: r.id,
+  type: r.type,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+  rev: r.rev,
+  seq: r.seq,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+});
+
+const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export const toAuditEvent = (r: AuditDbRow): AuditEvent => ({
+  id: r.id,
+  seq: r.seq,
+  time: r.time,
+  actor: { kind: r.actor_kind as AuditEvent['actor']['kind'], id: r.actor_id, label: r.actor_label },
+  action: r.action,
+  target: {
+    kind: r.target_kind as AuditEvent['target']['kind'],
+    entityType: r.target_entity_type,
+    id: r.target_id,
+  },
+  before: parseJson(r.before),
+  after: parseJson(r.after),
+  ip: r.ip,
+  userAgent: r.user_agent,
+  requestId: r.request_id,
+  details: parseJson(r.details) as Record<string, unknown> | null,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+const toMember = (r: MemberDbRow): MemberRow => ({
+  userId: r.user_id,
+  email: r.email,
+  name: r.name,
+  roles: JSON.parse(r.roles) as string[],
+  joinedAt: r.joined_at,
+});
+
+const toInvitation = (r: InvitationDbRow): InvitationRow => ({
+  id: r.id,
+  email: r.email,
+  roles: JSON.parse(r.roles) as string[],
+  tokenHash: r.token_hash,
+  invitedBy: r.invited_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  acceptedAt: r.accepted_at,
+  acceptedBy: r.accepted_by,
+  cancelledAt: r.cancelled_at,
+});
+
+const EMPTY_SCHEMA: WorkspaceSchema = { version: 0, entityTypes: [] };
+
+/** SQL for a data field. Keys are validated identifiers (`Key` in shared), so they are safe to inline. */
+function fieldExpr(field: string): string {
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(field)) throw new Error(`invalid field key ${field}`);
+  return `json_extract(data, '$.${field}')`;
+}
+
+function sortExpr(sort: string): string {
+  if (sort === 'createdAt') return 'created_at';
+  if (sort === 'updatedAt') return 'updated_at';
+  return fieldExpr(sort);
+}
+
+/** Filter values arrive as text; they are compared as the field's JSON type. */
+function coerce(value: string, fieldType: string | undefined): unknown {
+  if (fieldType === 'number' || fieldType === 'money') {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new RangeError(`not a number: ${value}`);
+    return n;
+  }
+  if (fieldType === 'boolean') {
+    if (value !== 'true' && value !== 'false') throw new RangeError(`not a boolean: ${value}`);
+    return value === 'true' ? 1 : 0;
+  }
+  return value;
+}
+
+const OPS = { eq: '=', ne: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+export class SqliteWorkspaceStore implements WorkspaceStore {
+  private readonly stmt;
+  private schemaCache: WorkspaceSchema | null = null;
+
+  constructor(
+    readonly workspaceId: string,
+    private readonly db: Db,
+  ) {
+    this.stmt = {
+      head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM chain_head WHERE id = 1'),
+      setHead: db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1'),
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      getRecord: db.prepare<[string], RecordDbRow>('SELECT * FROM records WHERE id = ?'),
+      revOf: db.prepare<[string], { rev: number }>('SELECT rev FROM records WHERE id = ?'),
+      putRecord: db.prepare(
+        `INSERT INTO records (id, type, data, rev, seq, created_at, updated_at, deleted_at)
+         VALUES (@id, @type, @data, @rev, @seq, @createdAt, @updatedAt, @deletedAt)
+         ON CONFLICT(id) DO UPDATE SET type = excluded.type, data = excluded.data, rev = excluded.rev,
+           seq = excluded.seq, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at`,
+      ),
+      changedSince: db.prepare<[number, number], RecordDbRow>(
+        'SELECT * FROM records WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      countLive: db.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM records WHERE type = ? AND deleted_at IS NULL',
+      ),
+      getMember: db.prepare<[string], MemberDbRow>('SELECT * FROM members WHERE user_id = ?'),
+      listMembers: db.prepare<[], MemberDbRow>('SELECT * FROM members ORDER BY joined_at, user_id'),
+      putMember: db.prepare(
+        `INSERT INTO members (user_id, email, name, roles, joined_at) VALUES (@userId, @email, @name, @roles, @joinedAt)
+         ON CONFLICT(user_id) DO UPDATE SET email = excluded.email, name = excluded.name, roles = excluded.roles`,
+      ),
+      deleteMember: db.prepare('DELETE FROM members WHERE user_id = ?'),
+      listRoles: db.prepare<[], { def: string }>('SELECT def FROM roles ORDER BY key'),
+      putRole: db.prepare(
+        'INSERT INTO roles (key, def) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET def = excluded.def',
+      ),
+      deleteRole: db.prepare('DELETE FROM roles WHERE key = ?'),
+      getInvitation: db.prepare<[string], InvitationDbRow>('SELECT * FROM invitations WHERE id = ?'),
+      invitationByToken: db.prepare<[string], InvitationDbRow>(
+        'SELECT * FROM invitations WHERE token_hash = ?',
+      ),
+      listInvitations: db.prepare<[], InvitationDbRow>('SELECT * FROM invitations ORDER BY created_at DESC'),
+      putInvitation: db.prepare(
+        `INSERT INTO invitations (id, email, roles, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by, cancelled_at)
+         VALUES (@id, @email, @roles, @tokenHash, @invitedBy, @createdAt, @expiresAt, @acceptedAt, @acceptedBy, @cancelledAt)
+         ON CONFLICT(id) DO UPDATE SET accepted_at = excluded.accepted_at, accepted_by = excluded.accepted_by,
+           cancelled_at = excluded.cancelled_at`,
+      ),
+      getAudit: db.prepare<[string], AuditDbRow>('SELECT * FROM audit_events WHERE id = ?'),
+      auditFrom: db.prepare<[number, number], AuditDbRow>(
+        'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?',
+      ),
+      insertAudit: db.prepare(
+        `INSERT INTO audit_events (seq, id, time, actor_kind, actor_id, actor_label, action, target_kind,
+           target_entity_type, target_id, before, after, ip, user_agent, request_id, details, prev_hash, hash)
+         VALUES (@seq, @id, @time, @actorKind, @actorId, @actorLabel, @action, @targetKind, @targetEntityType,
+           @targetId, @before, @after, @ip, @userAgent, @requestId, @details, @prevHash, @hash)`,
+      ),
+    };
+  }
+
+  async head(): Promise<ChainHead> {
+    const row = this.stmt.head.get();
+    if (!row) throw new Error('workspace chain head missing');
+    return { seq: row.seq, hash: row.hash };
+  }
+
+  async getMeta(key: string) {
+    return this.stmt.getMeta.get(key)?.value ?? null;
+  }
+
+  async getSchema() {
+    if (!this.schemaCache) {
+      const raw = this.stmt.getMeta.get('schema')?.value;
+      this.schemaCache = raw ? (JSON.parse(raw) as WorkspaceSchema) : EMPTY_SCHEMA;
+    }
+    return this.schemaCache;
+  }
+
+  async getRecord(id: string) {
+    const row = this.stmt.getRecord.get(id);
+    return row ? toRecord(row) : null;
+  }
+
+  async listRecords(query: RecordListQuery, fieldTypes: ReadonlyMap<string, string>, textFields: string[]) {
+    const where: string[] = ['type = ?'];
+    const args: unknown[] = [query.type];
+    if (!query.includeDeleted) where.push('deleted_at IS NULL');
+    const filters =
+      query.filter === undefined ? [] : Array.isArray(query.filter) ? query.filter : [query.filter];
+    for (const f of filters) {
+      const expr = fieldExpr(f.field);
+      if (f.op === 'contains') {
+        where.push(`instr(lower(${expr}), lower(?)) > 0`);
+        args.push(f.value);
+      } else {
+        where.push(`${expr} ${OPS[f.op]} ?`);
+        args.push(coerce(f.value, fieldTypes.get(f.field)));
+      }
+    }
+    if (query.q && textFields.length > 0) {
+      where.push(`(${textFields.map((f) => `instr(lower(${fieldExpr(f)}), lower(?)) > 0`).join(' OR ')})`);
+      for (let i = 0; i < textFields.length; i++) args.push(query.q);
+    }
+    const sort = sortExpr(query.sort);
+    const desc = query.order === 'desc';
+    if (query.after) {
+      // Keyset pagination over (sort value, id). SQLite puts NULLs first ascending, last descending.
+      const { value, id } = query.after;
+      if (value === null) {
+        where.push(
+          desc ? `(${sort} IS NULL AND id < ?)` : `((${sort} IS NULL AND id > ?) OR ${sort} IS NOT NULL)`,
+        );
+        args.push(id);
+      } else if (desc) {
+        where.push(`(${sort} < ? OR (${sort} = ? AND id < ?) OR ${sort} IS NULL)`);
+        args.push(value, value, id);
+      } else {
+        where.push(`(${sort} > ? OR (${sort} = ? AND id > ?))`);
+        args.push(value, value, id);
+      }
+    }
+    const dir = desc ? 'DESC' : 'ASC';
+    const sql = `SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY ${sort} ${dir}, id ${dir} LIMIT ?`;
+    args.push(query.limit);
+    return this.db
+      .prepare<unknown[], RecordDbRow>(sql)
+      .all(...args)
+      .map(toRecord);
+  }
+
+  async recordsChangedSince(afterSeq: number, limit: number) {
+    return this.stmt.changedSince.all(afterSeq, limit).map(toRecord);
+  }
+
+  async countLiveRecords(entityType: string) {
+    return this.stmt.countLive.get(entityType)?.n ?? 0;
+  }
+
+  async getMember(userId: string) {
+    const row = this.stmt.getMember.get(userId);
+    return row ? toMember(row) : null;
+  }
+
+  async listMembers() {
+    return this.stmt.listMembers.all().map(toMember);
+  }
+
+  async listRoles() {
+    return this.stmt.listRoles.all().map((r) => JSON.parse(r.def) as CustomRole);
+  }
+
+  async getInvitation(id: string) {
+    const row = this.stmt.getInvitation.get(id);
+    return row ? toInvitation(row) : null;
+  }
+
+  async getInvitationByTokenHash(tokenHash: string) {
+    const row = this.stmt.invitationByToken.get(tokenHash);
+    return row ? toInvitation(row) : null;
+  }
+
+  async listInvitations() {
+    return this.stmt.listInvitations.all().map(toInvitation);
+  }
+
+  async getAuditEvent(id: string) {
+    const row = this.stmt.getAudit.get(id);
+    return row ? toAuditEvent(row) : null;
+  }
+
+  async queryAudit(filter: AuditFilter) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      args.push(value);
+    };
+    if (filter.actorId !== undefined) add('actor_id = ?', filter.actorId);
+    if (filter.actorKind !== undefined) add('actor_kind = ?', filter.actorKind);
+    if (filter.action !== undefined) add('action = ?', filter.action);
+    if (filter.entityType !== undefined) add('target_entity_type = ?', filter.entityType);
+    if (filter.recordId !== undefined) add("target_kind = 'record' AND target_id = ?", filter.recordId);
+    if (filter.from !== undefined) add('time >= ?', filter.from);
+    if (filter.to !== undefined) add('time <= ?', filter.to);
+    if (filter.before !== undefined) add('seq < ?', filter.before);
+    if (filter.after !== undefined) add('seq > ?', filter.after);
+    const order = filter.order === 'asc' ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
+    args.push(filter.limit ?? 100);
+    return this.db
+      .prepare<unknown[], AuditDbRow>(sql)
+      .all(...args)
+      .map(toAuditEvent);
+  }
+
+  async auditEventsFrom(fromSeq: number, limit: number) {
+    return this.stmt.auditFrom.all(fromSeq, limit).map(toAuditEvent);
+  }
+
+  async commit(changes: PendingChange[]): Promise<CommitResult> {
+    const apply = this.db.transaction((): CommitResult => {
+      const head = this.stmt.head.get();
+      if (!head) throw new Error('workspace chain head missing');
+      let { seq, hash } = head;
+      const events: AuditEvent[] = [];
+      const records: WorkspaceRecord[] = [];
+      for (const change of changes) {
+        seq += 1;
+        for (const m of change.mutations) {
+          switch (m.kind) {
+            case 'record.put': {
+              const current = this.stmt.revOf.get(m.record.id)?.rev ?? null;
+              if (current !== m.expectedRev) {
+                const row = this.stmt.getRecord.get(m.record.id);
+                throw new RevisionConflict(m.record.id, row ? toRecord(row) : null);
+              }
+              const record = { ...m.record, seq };
+              this.stmt.putRecord.run({ ...record, data: JSON.stringify(record.data) });
+              records.push(record);
+              break;
+            }
+            case 'schema.put':
+              this.stmt.putMeta.run('schema', JSON.stringify(m.schema));
+              this.ensureFieldIndexes(m.schema);
+              break;
+            case 'member.put':
+              this.stmt.putMember.run({ ...m.member, roles: JSON.stringify(m.member.roles) });
+              break;
+            case 'member.delete':
+              this.stmt.deleteMember.run(m.userId);
+              break;
+            case 'role.put':
+              this.stmt.putRole.run(m.role.key, JSON.stringify(m.role));
+              break;
+            case 'role.delete':
+              this.stmt.deleteRole.run(m.key);
+              break;
+            case 'invitation.put':
+              this.stmt.putInvitation.run({ ...m.invitation, roles: JSON.stringify(m.invitation.roles) });
+              break;
+            case 'meta.put':
+              this.stmt.putMeta.run(m.key, m.value);
+              break;
+          }
+        }
+        const unhashed = { ...change.event, seq };
+        const eventHashValue = eventHash(hash, unhashed);
+        const event: AuditEvent = { ...unhashed, prevHash: hash, hash: eventHashValue };
+        this.stmt.insertAudit.run({
+          seq,
+          id: event.id,
+          time: event.time,
+          actorKind: event.actor.kind,
+          actorId: event.actor.id,
+          actorLabel: event.actor.label,
+          action: event.action,
+          targetKind: event.target.kind,
+          targetEntityType: event.target.entityType,
+          targetId: event.target.id,
+          before: event.before === null ? null : JSON.stringify(event.before),
+          after: event.after === null ? null : JSON.stringify(event.after),
+          ip: event.ip,
+          userAgent: event.userAgent,
+          requestId: event.requestId,
+          details: event.details === null ? null : JSON.stringify(event.details),
+          prevHash: event.prevHash,
+          hash: event.hash,
+        });
+        hash = eventHashValue;
+        events.push(event);
+      }
+      this.stmt.setHead.run(seq, hash);
+      return { events, records };
+    });
+    try {
+      // IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading a read lock.
+      return apply.immediate();
+    } finally {
+      // The cached schema may be stale after a rolled-back or applied schema change.
+      if (changes.some((c) => c.mutations.some((m) => m.kind === 'schema.put'))) this.schemaCache = null;
+    }
+  }
+
+  /** Indexed fields get an expression index, so filters and sorts on them are index range scans. */
+  private ensureFieldIndexes(schema: WorkspaceSchema): void {
+    for (const entity of schema.entityTypes) {
+      for (const field of entity.fields) {
+        if (!field.indexed) continue;
+        const name = `fx_${entity.key}__${field.key}`;
+        this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON records(type, ${fieldExpr(field.key)}, id)`);
+      }
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,211 @@
+import type {
+  AuditEvent,
+  AuditQuery,
+  CustomRole,
+  ListRecordsQuery,
+  WorkspaceRecord,
+  WorkspaceSchema,
+} from '@enclave/shared';
+
+/**
+ * The store interfaces. The embedded SQLCipher store implements them today; the PostgreSQL store
+ * will implement the same ones, and both must pass `store.conformance.ts`.
+ *
+ * Everything is async so that a networked store fits behind the same contract; the embedded store
+ * answers synchronously underneath.
+ */
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  emailVerifiedAt: string | null;
+  instanceAdmin: boolean;
+  createdAt: string;
+}
+
+export interface SessionRow {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  /** The hash of the token this one replaced, accepted for a short grace after rotation. */
+  previousTokenHash: string | null;
+  rotatedAt: string;
+  createdAt: string;
+  lastUsedAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type EmailTokenPurpose = 'verify_email';
+
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  /** The workspace's data key, AES-256-GCM wrapped by the master key. */
+  wrappedKey: string;
+}
+
+export interface ControlStore {
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string | null): Promise<void>;
+  /** Atomically replaces `key`'s value if it still equals `expected`; true if it did. */
+  compareAndSetMeta(key: string, expected: string | null, value: string | null): Promise<boolean>;
+
+  countUsers(): Promise<number>;
+  /** Returns false, changing nothing, if the email is taken. */
+  createUser(user: UserRow): Promise<boolean>;
+  getUserById(id: string): Promise<UserRow | null>;
+  getUserByEmail(email: string): Promise<UserRow | null>;
+  markEmailVerified(userId: string, at: string): Promise<void>;
+  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+
+  createEmailToken(token: {
+    tokenHash: string;
+    userId: string;
+    purpose: EmailTokenPurpose;
+    expiresAt: string;
+  }): Promise<void>;
+  /** Consumes a token atomically: returns its user once, then never again. */
+  consumeEmailToken(tokenHash: string, purpose: EmailTokenPurpose, now: string): Promise<string | null>;
+
+  createSession(session: SessionRow): Promise<void>;
+  /** Finds a session by its current token hash, or by the previous one while `graceSince` allows. */
+  findSessionByTokenHash(tokenHash: string, previousValidAfter: string): Promise<SessionRow | null>;
+  touchSession(id: string, lastUsedAt: string, ip: string | null): Promise<void>;
+  rotateSession(id: string, newTokenHash: string, previousTokenHash: string, at: string): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  deleteSessionsOfUser(userId: string, exceptSessionId: string | null): Promise<void>;
+  deleteIdleSessions(lastUsedBefore: string): Promise<number>;
+  listSessions(userId: string): Promise<SessionRow[]>;
+
+  createWorkspace(row: WorkspaceRow): Promise<void>;
+  getWorkspace(id: string): Promise<WorkspaceRow | null>;
+  listWorkspaces(): Promise<WorkspaceRow[]>;
+  setWorkspaceName(id: string, name: string): Promise<void>;
+  /** The index of who belongs where, for listing; each workspace's own member table is authoritative. */
+  setMembershipIndex(userId: string, workspaceId: string, member: boolean): Promise<void>;
+  listWorkspaceIdsOfUser(userId: string): Promise<string[]>;
+
+  close(): Promise<void>;
+}
+
+export interface MemberRow {
+  userId: string;
+  email: string;
+  name: string;
+  roles: string[];
+  joinedAt: string;
+}
+
+export interface InvitationRow {
+  id: string;
+  email: string;
+  roles: string[];
+  tokenHash: string;
+  invitedBy: string;
+  createdAt: string;
+  expiresAt: string;
+  acceptedAt: string | null;
+  acceptedBy: string | null;
+  cancelledAt: string | null;
+}
+
+/** A change to workspace state; a commit applies a list of them together with their audit events. */
+export type Mutation =
+  | { kind: 'record.put'; record: Omit<WorkspaceRecord, 'seq'>; expectedRev: number | null }
+  | { kind: 'schema.put'; schema: WorkspaceSchema }
+  | { kind: 'member.put'; member: MemberRow }
+  | { kind: 'member.delete'; userId: string }
+  | { kind: 'role.put'; role: CustomRole }
+  | { kind: 'role.delete'; key: string }
+  | { kind: 'invitation.put'; invitation: InvitationRow }
+  | { kind: 'meta.put'; key: string; value: string };
+
+/** An audit event before the store gives it its sequence number and hash. */
+export type PendingAuditEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
+
+export interface PendingChange {
+  event: PendingAuditEvent;
+  mutations: Mutation[];
+}
+
+export interface CommitResult {
+  events: AuditEvent[];
+  records: WorkspaceRecord[];
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Thrown by `commit` when a record's revision is not the expected one; nothing was written. */
+export class RevisionConflict extends Error {
+  constructor(
+    readonly recordId: string,
+    readonly current: WorkspaceRecord | null,
+  ) {
+    super(`record ${recordId} has changed`);
+  }
+}
+
+export interface RecordListQuery extends Omit<ListRecordsQuery, 'cursor'> {
+  after: { value: unknown; id: string } | null;
+}
+
+export interface AuditFilter extends Omit<AuditQuery, 'limit' | 'before'> {
+  /** Newest first below `before` (default), or oldest first above `after`. */
+  order?: 'asc' | 'desc';
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+
+export interface WorkspaceStore {
+  readonly workspaceId: string;
+  head(): Promise<ChainHead>;
+  getMeta(key: string): Promise<string | null>;
+  getSchema(): Promise<WorkspaceSchema>;
+
+  getRecord(id: string): Promise<WorkspaceRecord | null>;
+  listRecords(
+    query: RecordListQuery,
+    fieldTypes: ReadonlyMap<string, string>,
+    textFields: string[],
+  ): Promise<WorkspaceRecord[]>;
+  /** Records with seq greater than `afterSeq`, oldest first: the change feed for sync and replay checks. */
+  recordsChangedSince(afterSeq: number, limit: number): Promise<WorkspaceRecord[]>;
+  countLiveRecords(entityType: string): Promise<number>;
+
+  getMember(userId: string): Promise<MemberRow | null>;
+  listMembers(): Promise<MemberRow[]>;
+  listRoles(): Promise<CustomRole[]>;
+  getInvitation(id: string): Promise<InvitationRow | null>;
+  getInvitationByTokenHash(tokenHash: string): Promise<InvitationRow | null>;
+  listInvitations(): Promise<InvitationRow[]>;
+
+  getAuditEvent(id: string): Promise<AuditEvent | null>;
+  queryAudit(filter: AuditFilter): Promise<AuditEvent[]>;
+  /** Events in sequence order, in pages, for verification and export. */
+  auditEventsFrom(fromSeq: number, limit: number): Promise<AuditEvent[]>;
+
+  /**
+   * Applies the changes in one transaction: each event takes the next sequence number and its
+   * place in the hash chain, each record mutation takes its event's sequence number. All or nothing.
+   */
+  commit(changes: PendingChange[]): Promise<CommitResult>;
+}
+
+export interface Store {
+  readonly control: ControlStore;
+  /** Creates the workspace's storage with a fresh data key; the row is registered in the control store. */
+  createWorkspace(row: Omit<WorkspaceRow, 'wrappedKey'>): Promise<WorkspaceStore>;
+  /** The workspace's store, or null if there is no such workspace. */
+  workspace(id: string): Promise<WorkspaceStore | null>;
+  readiness(): Promise<boolean>;
+  close(): Promise<void>;
+}

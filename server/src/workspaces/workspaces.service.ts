@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkspaceSummary } from '@enclave/shared';
+import type { CommandEngine } from '../engine/engine';
+import type { OperationContext } from '../engine/context';
+import type { Store, UserRow } from '../store/types';
+import { templates } from './templates';
+
+export class WorkspacesService {
+  constructor(
+    private readonly store: Store,
+    private readonly engine: CommandEngine,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** A new workspace: its own encrypted file, the template's schema, the creator as owner, all audited. */
+  async create(
+    user: UserRow,
+    name: string,
+    template: keyof typeof templates,
+    request: OperationContext['request'],
+  ): Promise<WorkspaceSummary> {
+    const id = randomUUID();
+    const createdAt = this.clock().toISOString();
+    const ws = await this.store.createWorkspace({ id, name, createdAt, createdBy: user.id });
+    const schema = templates[template];
+    const owner = {
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      roles: ['owner'],
+      joinedAt: createdAt,
+    };
+    await this.engine.bootstrap(
+      ws,
+      {
+        workspaceId: id,
+        actor: { kind: 'user', id: user.id, label: user.email },
+        principal: { userId: user.id, email: user.email, name: user.name },
+        request,
+      },
+      [
+        { kind: 'meta.put', key: 'name', value: name },
+        { kind: 'schema.put', schema },
+        { kind: 'member.put', member: owner },
+      ],
+      { name, template, owner: user.id, schemaVersion: schema.version },
+    );
+    return { id, name, roles: ['owner'], createdAt };
+  }
+
+  /** The workspaces a user belongs to, as each workspace's own member table says. */
+  async listFor(userId: string): Promise<WorkspaceSummary[]> {
+    const out: WorkspaceSummary[] = [];
+    for (const id of await this.store.control.listWorkspaceIdsOfUser(userId)) {
+      const summary = await this.summary(id, userId);
+      if (summary) out.push(summary);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async summary(workspaceId: string, userId: string): Promise<WorkspaceSummary | null> {
+    const row = await this.store.control.getWorkspace(workspaceId);
+    const ws = row ? await this.store.workspace(workspaceId) : null;
+    const member = ws ? await ws.getMember(userId) : null;
+    if (!row || !member) return null;
+    return { id: row.id, name: row.name, roles: member.roles, createdAt: row.createdAt };
+  }
+}

@@ -1,0 +1,425 @@
+import { z } from 'zod';
+import { AuditExportQuery, AuditPage, AuditQuery, AuditVerifyResult, AuditEvent } from '../audit';
+import {
+  Accepted,
+  ChangePasswordBody,
+  Me,
+  SessionList,
+  SetupBody,
+  SignInBody,
+  SignUpBody,
+  VerifyEmailBody,
+} from '../auth';
+import { Key, RecordId, Uuid } from '../ids';
+import { CreateRecordBody, ListRecordsQuery, PatchRecordBody, RecordPage, WorkspaceRecord } from '../records';
+import { CustomRole, PutRoleBody } from '../roles';
+import { EntityTypeDef, WorkspaceSchema } from '../workspace-schema';
+import {
+  AcceptInvitationBody,
+  CreateWorkspaceBody,
+  InvitationCreated,
+  InvitationList,
+  InviteBody,
+  MemberList,
+  RenameWorkspaceBody,
+  SetRolesBody,
+  WorkspaceList,
+  WorkspaceSummary,
+} from '../workspaces';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteContract {
+  method: HttpMethod;
+  /** Express-style path; `:name` segments are validated by `params`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** `session`: a signed-in user (cookie). `none`: public. */
+  auth: 'none' | 'session';
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The success body; absent for 204 responses and non-JSON downloads. */
+  response?: z.ZodType;
+  status: number;
+  /** Non-JSON success bodies (exports). */
+  produces?: string[];
+}
+
+const WorkspaceParams = z.strictObject({ workspaceId: Uuid });
+const RecordParams = z.strictObject({ workspaceId: Uuid, recordId: RecordId });
+const EntityTypeParams = z.strictObject({ workspaceId: Uuid, key: Key });
+const RoleParams = z.strictObject({ workspaceId: Uuid, key: Key });
+const MemberParams = z.strictObject({ workspaceId: Uuid, userId: Uuid });
+const InvitationParams = z.strictObject({ workspaceId: Uuid, invitationId: Uuid });
+const EventParams = z.strictObject({ workspaceId: Uuid, eventId: Uuid });
+const SessionParams = z.strictObject({ sessionId: Uuid });
+
+const ws = '/api/v1/workspaces/:workspaceId';
+
+/** Every HTTP endpoint of the API: the server binds handlers to these, and the OpenAPI document is made from them. */
+export const routes = {
+  setup: {
+    method: 'post',
+    path: '/api/v1/setup',
+    summary: 'Create the first owner account with the one-time setup token printed at first start',
+    tag: 'auth',
+    auth: 'none',
+    body: SetupBody,
+    response: Me,
+    status: 201,
+  },
+  signUp: {
+    method: 'post',
+    path: '/api/v1/auth/signup',
+    summary:
+      'Sign up; a verification link is emailed. The answer is the same whether or not the address is known.',
+    tag: 'auth',
+    auth: 'none',
+    body: SignUpBody,
+    response: Accepted,
+    status: 202,
+  },
+  verifyEmail: {
+    method: 'post',
+    path: '/api/v1/auth/verify-email',
+    summary: 'Confirm an email address with the token from the verification link',
+    tag: 'auth',
+    auth: 'none',
+    body: VerifyEmailBody,
+    status: 204,
+  },
+  signIn: {
+    method: 'post',
+    path: '/api/v1/auth/signin',
+    summary: 'Sign in; sets the session cookie',
+    tag: 'auth',
+    auth: 'none',
+    body: SignInBody,
+    response: Me,
+    status: 200,
+  },
+  signOut: {
+    method: 'post',
+    path: '/api/v1/auth/signout',
+    summary: 'Sign out; the session is invalidated on the server',
+    tag: 'auth',
+    auth: 'session',
+    status: 204,
+  },
+  me: {
+    method: 'get',
+    path: '/api/v1/auth/me',
+    summary: 'The signed-in user',
+    tag: 'auth',
+    auth: 'session',
+    response: Me,
+    status: 200,
+  },
+  changePassword: {
+    method: 'post',
+    path: '/api/v1/auth/password',
+    summary: 'Change password; every other session is revoked',
+    tag: 'auth',
+    auth: 'session',
+    body: ChangePasswordBody,
+    status: 204,
+  },
+  listSessions: {
+    method: 'get',
+    path: '/api/v1/auth/sessions',
+    summary: 'My sessions',
+    tag: 'auth',
+    auth: 'session',
+    response: SessionList,
+    status: 200,
+  },
+  revokeSession: {
+    method: 'delete',
+    path: '/api/v1/auth/sessions/:sessionId',
+    summary: 'Revoke one of my sessions',
+    tag: 'auth',
+    auth: 'session',
+    params: SessionParams,
+    status: 204,
+  },
+  listWorkspaces: {
+    method: 'get',
+    path: '/api/v1/workspaces',
+    summary: 'Workspaces I belong to',
+    tag: 'workspaces',
+    auth: 'session',
+    response: WorkspaceList,
+    status: 200,
+  },
+  createWorkspace: {
+    method: 'post',
+    path: '/api/v1/workspaces',
+    summary: 'Create a workspace from a template; the creator is its owner',
+    tag: 'workspaces',
+    auth: 'session',
+    body: CreateWorkspaceBody,
+    response: WorkspaceSummary,
+    status: 201,
+  },
+  getWorkspace: {
+    method: 'get',
+    path: ws,
+    summary: 'One workspace',
+    tag: 'workspaces',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: WorkspaceSummary,
+    status: 200,
+  },
+  renameWorkspace: {
+    method: 'patch',
+    path: ws,
+    summary: 'Rename a workspace',
+    tag: 'workspaces',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: RenameWorkspaceBody,
+    response: WorkspaceSummary,
+    status: 200,
+  },
+  getSchema: {
+    method: 'get',
+    path: `${ws}/schema`,
+    summary: 'The workspace schema',
+    tag: 'schema',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: WorkspaceSchema,
+    status: 200,
+  },
+  putEntityType: {
+    method: 'put',
+    path: `${ws}/schema/entity-types/:key`,
+    summary: 'Create or replace an entity type',
+    tag: 'schema',
+    auth: 'session',
+    params: EntityTypeParams,
+    body: EntityTypeDef,
+    response: WorkspaceSchema,
+    status: 200,
+  },
+  removeEntityType: {
+    method: 'delete',
+    path: `${ws}/schema/entity-types/:key`,
+    summary: 'Remove an entity type that has no live records',
+    tag: 'schema',
+    auth: 'session',
+    params: EntityTypeParams,
+    response: WorkspaceSchema,
+    status: 200,
+  },
+  listRoles: {
+    method: 'get',
+    path: `${ws}/roles`,
+    summary: 'Custom roles',
+    tag: 'members',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: z.object({ items: z.array(CustomRole) }),
+    status: 200,
+  },
+  putRole: {
+    method: 'put',
+    path: `${ws}/roles/:key`,
+    summary: 'Create or replace a custom role',
+    tag: 'members',
+    auth: 'session',
+    params: RoleParams,
+    body: PutRoleBody,
+    response: CustomRole,
+    status: 200,
+  },
+  removeRole: {
+    method: 'delete',
+    path: `${ws}/roles/:key`,
+    summary: 'Remove a custom role that no member holds',
+    tag: 'members',
+    auth: 'session',
+    params: RoleParams,
+    status: 204,
+  },
+  listMembers: {
+    method: 'get',
+    path: `${ws}/members`,
+    summary: 'Members and their roles',
+    tag: 'members',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: MemberList,
+    status: 200,
+  },
+  setMemberRoles: {
+    method: 'patch',
+    path: `${ws}/members/:userId`,
+    summary: "Change a member's roles",
+    tag: 'members',
+    auth: 'session',
+    params: MemberParams,
+    body: SetRolesBody,
+    status: 204,
+  },
+  removeMember: {
+    method: 'delete',
+    path: `${ws}/members/:userId`,
+    summary: 'Remove a member (not the last owner)',
+    tag: 'members',
+    auth: 'session',
+    params: MemberParams,
+    status: 204,
+  },
+  listInvitations: {
+    method: 'get',
+    path: `${ws}/invitations`,
+    summary: 'Invitations',
+    tag: 'members',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: InvitationList,
+    status: 200,
+  },
+  invite: {
+    method: 'post',
+    path: `${ws}/invitations`,
+    summary: 'Invite someone by email; the token is shown once',
+    tag: 'members',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: InviteBody,
+    response: InvitationCreated,
+    status: 201,
+  },
+  cancelInvitation: {
+    method: 'delete',
+    path: `${ws}/invitations/:invitationId`,
+    summary: 'Cancel a pending invitation',
+    tag: 'members',
+    auth: 'session',
+    params: InvitationParams,
+    status: 204,
+  },
+  acceptInvitation: {
+    method: 'post',
+    path: `${ws}/invitations/accept`,
+    summary: 'Accept an invitation made to my (verified) email address',
+    tag: 'members',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: AcceptInvitationBody,
+    response: WorkspaceSummary,
+    status: 200,
+  },
+  listRecords: {
+    method: 'get',
+    path: `${ws}/records`,
+    summary: 'List records of one type with filters, sort and cursor pagination',
+    tag: 'records',
+    auth: 'session',
+    params: WorkspaceParams,
+    query: ListRecordsQuery,
+    response: RecordPage,
+    status: 200,
+  },
+  createRecord: {
+    method: 'post',
+    path: `${ws}/records`,
+    summary: 'Create a record',
+    tag: 'records',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: CreateRecordBody,
+    response: WorkspaceRecord,
+    status: 201,
+  },
+  getRecord: {
+    method: 'get',
+    path: `${ws}/records/:recordId`,
+    summary: 'One record (deleted ones too, with deletedAt set)',
+    tag: 'records',
+    auth: 'session',
+    params: RecordParams,
+    response: WorkspaceRecord,
+    status: 200,
+  },
+  patchRecord: {
+    method: 'patch',
+    path: `${ws}/records/:recordId`,
+    summary: 'Change some fields of a record',
+    tag: 'records',
+    auth: 'session',
+    params: RecordParams,
+    body: PatchRecordBody,
+    response: WorkspaceRecord,
+    status: 200,
+  },
+  deleteRecord: {
+    method: 'delete',
+    path: `${ws}/records/:recordId`,
+    summary: 'Delete a record (soft: it can be restored)',
+    tag: 'records',
+    auth: 'session',
+    params: RecordParams,
+    response: WorkspaceRecord,
+    status: 200,
+  },
+  restoreRecord: {
+    method: 'post',
+    path: `${ws}/records/:recordId/restore`,
+    summary: 'Restore a deleted record',
+    tag: 'records',
+    auth: 'session',
+    params: RecordParams,
+    response: WorkspaceRecord,
+    status: 200,
+  },
+  queryAudit: {
+    method: 'get',
+    path: `${ws}/audit`,
+    summary: 'Query the audit log, newest first',
+    tag: 'audit',
+    auth: 'session',
+    params: WorkspaceParams,
+    query: AuditQuery,
+    response: AuditPage,
+    status: 200,
+  },
+  verifyAudit: {
+    method: 'get',
+    path: `${ws}/audit/verify`,
+    summary: 'Check the hash chain; reports the first broken link',
+    tag: 'audit',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: AuditVerifyResult,
+    status: 200,
+  },
+  exportAudit: {
+    method: 'get',
+    path: `${ws}/audit/export`,
+    summary: 'Export the audit log as JSONL or CSV (rate-limited)',
+    tag: 'audit',
+    auth: 'session',
+    params: WorkspaceParams,
+    query: AuditExportQuery,
+    status: 200,
+    produces: ['application/x-ndjson', 'text/csv'],
+  },
+  undoEvent: {
+    method: 'post',
+    path: `${ws}/audit/:eventId/undo`,
+    summary: 'Undo the record change of an audit event; the undo is itself audited',
+    tag: 'audit',
+    auth: 'session',
+    params: EventParams,
+    response: z.object({ record: WorkspaceRecord, event: AuditEvent }),
+    status: 200,
+  },
+} as const satisfies Record<string, RouteContract>;
+
+export type RouteName = keyof typeof routes;

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { Actor, ActorKind } from './actors';
+import { IsoDateTime, Key, Uuid } from './ids';
+
+export const AuditTargetKind = z.enum([
+  'record',
+  'schema',
+  'role',
+  'member',
+  'invitation',
+  'workspace',
+  'device',
+]);
+export type AuditTargetKind = z.infer<typeof AuditTargetKind>;
+
+export const AuditTarget = z.object({
+  kind: AuditTargetKind,
+  /** The entity type, for record events (and schema events about one type). */
+  entityType: z.string().nullable(),
+  id: z.string().nullable(),
+});
+export type AuditTarget = z.infer<typeof AuditTarget>;
+
+export const AuditEvent = z.object({
+  id: Uuid,
+  /** The workspace sequence number this event took; gap-free and strictly increasing. */
+  seq: z.number().int().positive(),
+  time: IsoDateTime,
+  actor: Actor,
+  action: z.string(),
+  target: AuditTarget,
+  before: z.unknown().nullable(),
+  after: z.unknown().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  requestId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  /** Hex SHA-256 of the previous event's hash and this event's canonical form. */
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEvent = z.infer<typeof AuditEvent>;
+
+export const AuditQuery = z.strictObject({
+  actorId: z.string().max(100).optional(),
+  actorKind: ActorKind.optional(),
+  action: z.string().max(100).optional(),
+  entityType: Key.optional(),
+  recordId: z.string().max(64).optional(),
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+  /** Events with seq below this one (newest first paging). */
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type AuditQuery = z.output<typeof AuditQuery>;
+
+export const AuditPage = z.object({
+  items: z.array(AuditEvent),
+  nextBefore: z.number().int().nullable(),
+});
+export type AuditPage = z.infer<typeof AuditPage>;
+
+export const AuditExportQuery = AuditQuery.omit({ before: true, limit: true }).extend({
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+});
+export type AuditExportQuery = z.output<typeof AuditExportQuery>;
+
+export const AuditVerifyResult = z.object({
+  ok: z.boolean(),
+  checked: z.number().int(),
+  headSeq: z.number().int(),
+  firstBroken: z
+    .object({
+      seq: z.number().int(),
+      reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'sequence_gap', 'head_mismatch']),
+    })
+    .nullable(),
+});
+export type AuditVerifyResult = z.infer<typeof AuditVerifyResult>;
