@@ -97,15 +97,42 @@ export class AccountsService {
       instanceAdmin: false,
       createdAt: now,
     };
-    if (!(await this.store.control.createUser(user))) {
-      await this.mailer.send({
+    let created = await this.store.control.createUser(user);
+    if (!created) {
+      // An address held by an account never verified within the link's lifetime is freed for a
+      // new sign-up. A younger one is not: otherwise anyone could replace the password of an
+      // account its owner is about to verify. (The password holder gets a new link by signing in.)
+      const existing = await this.store.control.getUserByEmail(body.email);
+      const stale = new Date(this.clock().getTime() - VERIFY_TTL_MS).toISOString();
+      if (existing && !existing.emailVerifiedAt && existing.createdAt < stale) {
+        created =
+          (await this.store.control.deleteUnverifiedUser(existing.id)) &&
+          (await this.store.control.createUser(user));
+      }
+    }
+    if (created) {
+      await this.sendMail(() => this.sendVerification(user));
+      return;
+    }
+    await this.sendMail(() =>
+      this.mailer.send({
         to: body.email,
         subject: 'Someone tried to sign up to Enclave with your address',
         text: 'Someone tried to create an Enclave account with this email address, which already has one.\nIf it was you, sign in instead. If not, you can ignore this message.',
-      });
-      return;
+      }),
+    );
+  }
+
+  /**
+   * A mail server failure must neither change the answer (which would tell whether the address
+   * is known) nor strand the account: the failure is logged and signing up again sends a new link.
+   */
+  private async sendMail(send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (err) {
+      this.logger.error({ err }, 'sending mail failed');
     }
-    await this.sendVerification(user);
   }
 
   private async requireInvitation(body: SignUpBody): Promise<void> {
@@ -154,8 +181,13 @@ export class AccountsService {
       throw new AppError('invalid_credentials', 'The email or password is not right');
     }
     if (!user.emailVerifiedAt) {
-      // Only someone who knows the password learns this, so it reveals nothing to an attacker.
-      throw new AppError('email_not_verified', 'Confirm your email address first: use the link we sent you');
+      // Only someone who knows the password learns this, so it reveals nothing to an attacker;
+      // and only they can ask for a new link, which verifies the account with that password.
+      await this.sendMail(() => this.sendVerification(user));
+      throw new AppError(
+        'email_not_verified',
+        'Confirm your email address first: we have sent you a new link',
+      );
     }
     return user;
   }

@@ -21,7 +21,12 @@ export class SmtpMailer implements Mailer {
     url: string,
     private readonly from: string,
   ) {
-    this.transport = nodemailer.createTransport(url);
+    this.transport = nodemailer.createTransport(url, {
+      // nodemailer's defaults wait minutes; a request waiting on mail should not.
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    });
   }
 
   async send(message: MailMessage): Promise<void> {

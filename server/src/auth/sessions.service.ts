@@ -65,8 +65,12 @@ export class SessionService {
     let rotated: string | null = null;
     const current = session.tokenHash === hash;
     if (current && now.getTime() - Date.parse(session.rotatedAt) > ROTATE_AFTER_MS) {
-      rotated = newToken();
-      await this.control.rotateSession(session.id, hashToken(rotated), hash, now.toISOString());
+      const candidate = newToken();
+      // Parallel requests can all find the token due: only the one whose rotation lands hands out a
+      // new cookie; the others go on with the old token, still valid for the grace period.
+      if (await this.control.rotateSession(session.id, hashToken(candidate), hash, now.toISOString())) {
+        rotated = candidate;
+      }
     }
     return { session, user, newToken: rotated };
   }

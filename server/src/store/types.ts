@@ -61,6 +61,8 @@ export interface ControlStore {
   getUserById(id: string): Promise<UserRow | null>;
   getUserByEmail(email: string): Promise<UserRow | null>;
   markEmailVerified(userId: string, at: string): Promise<void>;
+  /** Deletes an account that never verified its email (with its tokens and sessions); false if it did. */
+  deleteUnverifiedUser(userId: string): Promise<boolean>;
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
 
   createEmailToken(token: {
@@ -76,7 +78,11 @@ export interface ControlStore {
   /** Finds a session by its current token hash, or by the previous one while `graceSince` allows. */
   findSessionByTokenHash(tokenHash: string, previousValidAfter: string): Promise<SessionRow | null>;
   touchSession(id: string, lastUsedAt: string, ip: string | null): Promise<void>;
-  rotateSession(id: string, newTokenHash: string, previousTokenHash: string, at: string): Promise<void>;
+  /**
+   * Replaces the session's token only if `previousTokenHash` is still its current one, so that of
+   * concurrent rotations one wins; true if this one did.
+   */
+  rotateSession(id: string, newTokenHash: string, previousTokenHash: string, at: string): Promise<boolean>;
   deleteSession(id: string): Promise<void>;
   deleteSessionsOfUser(userId: string, exceptSessionId: string | null): Promise<void>;
   deleteIdleSessions(lastUsedBefore: string): Promise<number>;

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { routes, SessionList } from '@enclave/shared';
 import type { z } from 'zod';
 import { SIGNUP_ACCEPTED, toMe } from '../../auth/accounts.service';
@@ -17,14 +17,25 @@ export function authRoutes(deps: AppDeps): Router {
 
   // Limits run before any password is hashed: hashing is the expensive part an attacker wants.
   const perIp = limiter({ windowMs: 60_000, limit: config.authRatePerIp });
-  const perAccount = limiter({
+  const accountKey = (prefix: string) => (req: Request) =>
+    `${prefix}:${String((req.body as { email?: unknown }).email)
+      .trim()
+      .toLowerCase()}`;
+  const noEmail = (req: Request) => typeof (req.body as { email?: unknown } | undefined)?.email !== 'string';
+  // Per account, sign-in counts failed attempts only, so that an owner's own successful sign-ins
+  // never lock them out; sign-up counts every attempt (each one sends mail).
+  const signInPerAccount = limiter({
     windowMs: FIFTEEN_MINUTES,
     limit: config.authRatePerAccount,
-    keyGenerator: (req) =>
-      `account:${String((req.body as { email?: unknown }).email)
-        .trim()
-        .toLowerCase()}`,
-    skip: (req) => typeof (req.body as { email?: unknown } | undefined)?.email !== 'string',
+    keyGenerator: accountKey('signin'),
+    skip: noEmail,
+    skipSuccessfulRequests: true,
+  });
+  const signUpPerAccount = limiter({
+    windowMs: FIFTEEN_MINUTES,
+    limit: config.authRatePerAccount,
+    keyGenerator: accountKey('signup'),
+    skip: noEmail,
   });
   router.use(
     [
@@ -36,7 +47,8 @@ export function authRoutes(deps: AppDeps): Router {
     ],
     perIp,
   );
-  router.use(['/api/v1/auth/signup', '/api/v1/auth/signin'], perAccount);
+  router.use('/api/v1/auth/signin', signInPerAccount);
+  router.use('/api/v1/auth/signup', signUpPerAccount);
 
   const startSession = async (
     userId: string,

@@ -82,6 +82,7 @@ export class SqliteControlStore implements ControlStore {
       verifyEmail: db.prepare(
         'UPDATE users SET email_verified_at = coalesce(email_verified_at, ?) WHERE id = ?',
       ),
+      deleteUnverified: db.prepare('DELETE FROM users WHERE id = ? AND email_verified_at IS NULL'),
       setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       insertEmailToken: db.prepare(
         'INSERT INTO email_tokens (token_hash, user_id, purpose, expires_at) VALUES (?, ?, ?, ?)',
@@ -99,7 +100,7 @@ export class SqliteControlStore implements ControlStore {
       ),
       touchSession: db.prepare('UPDATE sessions SET last_used_at = ?, ip = coalesce(?, ip) WHERE id = ?'),
       rotateSession: db.prepare(
-        'UPDATE sessions SET token_hash = ?, previous_token_hash = ?, rotated_at = ? WHERE id = ?',
+        'UPDATE sessions SET token_hash = ?, previous_token_hash = ?, rotated_at = ? WHERE id = ? AND token_hash = ?',
       ),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
       deleteUserSessions: db.prepare('DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?'),
@@ -166,6 +167,10 @@ export class SqliteControlStore implements ControlStore {
     this.stmt.verifyEmail.run(at, userId);
   }
 
+  async deleteUnverifiedUser(userId: string) {
+    return this.stmt.deleteUnverified.run(userId).changes === 1;
+  }
+
   async setPasswordHash(userId: string, passwordHash: string) {
     this.stmt.setPassword.run(passwordHash, userId);
   }
@@ -199,7 +204,9 @@ export class SqliteControlStore implements ControlStore {
   }
 
   async rotateSession(id: string, newTokenHash: string, previousTokenHash: string, at: string) {
-    this.stmt.rotateSession.run(newTokenHash, previousTokenHash, at, id);
+    return (
+      this.stmt.rotateSession.run(newTokenHash, previousTokenHash, at, id, previousTokenHash).changes === 1
+    );
   }
 
   async deleteSession(id: string) {

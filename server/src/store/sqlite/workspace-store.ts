@@ -167,12 +167,15 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
       getRecord: db.prepare<[string], RecordDbRow>('SELECT * FROM records WHERE id = ?'),
-      revOf: db.prepare<[string], { rev: number }>('SELECT rev FROM records WHERE id = ?'),
-      putRecord: db.prepare(
+      // New records are plain INSERTs (the primary key refuses a duplicate); changes are UPDATEs
+      // guarded by the expected revision. Neither needs a read first.
+      insertRecord: db.prepare(
         `INSERT INTO records (id, type, data, rev, seq, created_at, updated_at, deleted_at)
-         VALUES (@id, @type, @data, @rev, @seq, @createdAt, @updatedAt, @deletedAt)
-         ON CONFLICT(id) DO UPDATE SET type = excluded.type, data = excluded.data, rev = excluded.rev,
-           seq = excluded.seq, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at`,
+         VALUES (@id, @type, @data, @rev, @seq, @createdAt, @updatedAt, @deletedAt)`,
+      ),
+      updateRecord: db.prepare(
+        `UPDATE records SET type = @type, data = @data, rev = @rev, seq = @seq, updated_at = @updatedAt,
+           deleted_at = @deletedAt WHERE id = @id AND rev = @expectedRev`,
       ),
       changedSince: db.prepare<[number, number], RecordDbRow>(
         'SELECT * FROM records WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -367,13 +370,12 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
         for (const m of change.mutations) {
           switch (m.kind) {
             case 'record.put': {
-              const current = this.stmt.revOf.get(m.record.id)?.rev ?? null;
-              if (current !== m.expectedRev) {
-                const row = this.stmt.getRecord.get(m.record.id);
-                throw new RevisionConflict(m.record.id, row ? toRecord(row) : null);
-              }
               const record = { ...m.record, seq };
-              this.stmt.putRecord.run({ ...record, data: JSON.stringify(record.data) });
+              const row = { ...record, data: JSON.stringify(record.data), expectedRev: m.expectedRev };
+              if (!this.writeRecord(row, m.expectedRev)) {
+                const current = this.stmt.getRecord.get(m.record.id);
+                throw new RevisionConflict(m.record.id, current ? toRecord(current) : null);
+              }
               records.push(record);
               break;
             }
@@ -436,6 +438,18 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     } finally {
       // The cached schema may be stale after a rolled-back or applied schema change.
       if (changes.some((c) => c.mutations.some((m) => m.kind === 'schema.put'))) this.schemaCache = null;
+    }
+  }
+
+  /** Writes a record row; false if its revision is not the expected one (or it exists when it should not). */
+  private writeRecord(row: Record<string, unknown>, expectedRev: number | null): boolean {
+    if (expectedRev !== null) return this.stmt.updateRecord.run(row).changes === 1;
+    try {
+      this.stmt.insertRecord.run(row);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw error;
     }
   }
 
