@@ -124,6 +124,21 @@ export function recordDataSchema(
   entity: EntityTypeDef,
   mode: 'full' | 'partial',
 ): z.ZodType<Record<string, unknown>> {
+  let cached = validators.get(entity);
+  if (!cached) {
+    cached = { full: buildRecordDataSchema(entity, 'full'), partial: buildRecordDataSchema(entity, 'partial') };
+    validators.set(entity, cached);
+  }
+  return cached[mode];
+}
+
+/**
+ * Validators are built once per entity type definition: zod compiles an object schema on its
+ * first parse, so a schema made afresh for every record would pay that cost every time.
+ */
+const validators = new WeakMap<EntityTypeDef, Record<'full' | 'partial', z.ZodType<Record<string, unknown>>>>();
+
+function buildRecordDataSchema(entity: EntityTypeDef, mode: 'full' | 'partial'): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const field of entity.fields) {
     const value = fieldValueSchema(field);

@@ -85,8 +85,11 @@ export const createRecord: Handler<OperationOf<'record.create'>> = async (op, en
   const entity = entityOf(env, op.entityType);
   requireRecordRight(env, 'write', entity.key);
   const data = parseData(entity, op.data, 'full');
+  // A fresh UUID cannot collide; a client's id is checked here for a clear error (the store's
+  // primary key is the final guard either way).
   const id = op.id ?? env.newId();
-  if (await env.getRecord(id)) throw conflict('A record with this id already exists');
+  if (op.id !== undefined && (await env.getRecord(id)))
+    throw conflict('A record with this id already exists');
   await validateReferences(env, entity, data);
   const after: Snapshot = {
     id,

@@ -1,0 +1,55 @@
+import { verifyChain } from './audit/verify';
+import { loadConfig } from './config';
+import { openStore } from './server';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+Commands:
+  audit:verify [workspaceId]   Check the audit hash chain of one workspace (or all); exit 1 if any is broken.
+  workspaces:list              List workspaces (id, name, created).
+
+The data directory and master key come from the same environment variables as the server.`;
+
+/** Operator commands that run against the data directory, with the server stopped or running. */
+export async function runCli(args: string[], out: (line: string) => void): Promise<number> {
+  const [command, ...rest] = args;
+  if (command !== 'audit:verify' && command !== 'workspaces:list') {
+    out(USAGE);
+    return command === undefined || command === 'help' ? 0 : 2;
+  }
+  const store = openStore(loadConfig());
+  try {
+    if (command === 'workspaces:list') {
+      for (const w of await store.control.listWorkspaces())
+        out(JSON.stringify({ id: w.id, name: w.name, createdAt: w.createdAt }));
+      return 0;
+    }
+    const ids = rest[0] ? [rest[0]] : (await store.control.listWorkspaces()).map((w) => w.id);
+    let failed = false;
+    for (const id of ids) {
+      const ws = await store.workspace(id);
+      if (!ws) {
+        out(JSON.stringify({ workspaceId: id, error: 'no such workspace' }));
+        failed = true;
+        continue;
+      }
+      const result = await verifyChain(ws);
+      out(JSON.stringify({ workspaceId: id, ...result }));
+      failed ||= !result.ok;
+    }
+    return failed ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  process.umask(0o077);
+  runCli(process.argv.slice(2), (line) => process.stdout.write(line + '\n')).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
