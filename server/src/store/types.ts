@@ -73,6 +73,7 @@ export interface ControlStore {
   }): Promise<void>;
   /** Consumes a token atomically: returns its user once, then never again. */
   consumeEmailToken(tokenHash: string, purpose: EmailTokenPurpose, now: string): Promise<string | null>;
+  deleteExpiredEmailTokens(now: string): Promise<number>;
 
   createSession(session: SessionRow): Promise<void>;
   /** Finds a session by its current token hash, or by the previous one while `graceSince` allows. */

@@ -53,6 +53,10 @@ export class EmbeddedStore implements Store {
     if (cached) return cached;
     const row = await this.control.getWorkspace(id);
     if (!row) return null;
+    // Another caller may have opened it while this one awaited the control store: a second
+    // connection would leak, and its schema cache would miss changes made through the first.
+    const raced = this.open.get(id);
+    if (raced) return raced;
     const key = unwrapKey(this.wrappingKey, row.wrappedKey, row.id);
     const db = openEncrypted(workspaceDbPath(this.dataDir, id), key, this.options);
     key.fill(0);

@@ -1,0 +1,69 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeStoreConformance } from '../store.conformance';
+import { EmbeddedStore } from './embedded-store';
+
+describeStoreConformance('EmbeddedStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
+  // A small page cache: the suite opens many short-lived databases.
+  const store = new EmbeddedStore(dir, randomBytes(32), { cacheKiB: 1024 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('EmbeddedStore', () => {
+  it('opens a workspace once, however many callers ask for it at the same time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
+    const master = randomBytes(32);
+    try {
+      const first = new EmbeddedStore(dir, master, { cacheKiB: 1024 });
+      const { workspaceId } = await first.createWorkspace({
+        id: randomUUID(),
+        name: 'Acme',
+        createdAt: new Date().toISOString(),
+        createdBy: randomUUID(),
+      });
+      await first.close();
+
+      const store = new EmbeddedStore(dir, master, { cacheKiB: 1024 });
+      try {
+        const [a, b] = await Promise.all([store.workspace(workspaceId), store.workspace(workspaceId)]);
+        if (!a || !b) throw new Error('workspace not found');
+        // A second handle would keep its own schema cache and miss changes made through the first.
+        expect(await a.getSchema()).toEqual({ version: 0, entityTypes: [] });
+        await b.commit([
+          {
+            event: {
+              id: randomUUID(),
+              time: new Date().toISOString(),
+              actor: { kind: 'system', id: 'system', label: 'test' },
+              action: 'schema.updateEntityType',
+              target: { kind: 'schema', entityType: null, id: null },
+              before: null,
+              after: null,
+              ip: null,
+              userAgent: null,
+              requestId: null,
+              details: null,
+            },
+            mutations: [{ kind: 'schema.put', schema: { version: 2, entityTypes: [] } }],
+          },
+        ]);
+        expect(await a.getSchema()).toEqual({ version: 2, entityTypes: [] });
+        expect(a).toBe(b);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
