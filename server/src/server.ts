@@ -81,13 +81,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!config.publicUrl) origin = url;
   const setupLink = await deps.accounts.prepareSetup();
 
+  // Hourly: idle sessions and expired email links are deleted, not merely refused.
   const sweeper = setInterval(
     () => {
-      store.control
-        .deleteIdleSessions(new Date(Date.now() - config.sessionIdleMs).toISOString())
-        .catch((err: unknown) => {
-          logger.error({ err }, 'session sweep failed');
-        });
+      const now = Date.now();
+      Promise.all([
+        store.control.deleteIdleSessions(new Date(now - config.sessionIdleMs).toISOString()),
+        store.control.deleteExpiredEmailTokens(new Date(now).toISOString()),
+      ]).catch((err: unknown) => {
+        logger.error({ err }, 'sweep failed');
+      });
     },
     60 * 60 * 1000,
   );

@@ -126,7 +126,10 @@ export function recordDataSchema(
 ): z.ZodType<Record<string, unknown>> {
   let cached = validators.get(entity);
   if (!cached) {
-    cached = { full: buildRecordDataSchema(entity, 'full'), partial: buildRecordDataSchema(entity, 'partial') };
+    cached = {
+      full: buildRecordDataSchema(entity, 'full'),
+      partial: buildRecordDataSchema(entity, 'partial'),
+    };
     validators.set(entity, cached);
   }
   return cached[mode];
@@ -136,12 +139,24 @@ export function recordDataSchema(
  * Validators are built once per entity type definition: zod compiles an object schema on its
  * first parse, so a schema made afresh for every record would pay that cost every time.
  */
-const validators = new WeakMap<EntityTypeDef, Record<'full' | 'partial', z.ZodType<Record<string, unknown>>>>();
+const validators = new WeakMap<
+  EntityTypeDef,
+  Record<'full' | 'partial', z.ZodType<Record<string, unknown>>>
+>();
 
-function buildRecordDataSchema(entity: EntityTypeDef, mode: 'full' | 'partial'): z.ZodType<Record<string, unknown>> {
+function buildRecordDataSchema(
+  entity: EntityTypeDef,
+  mode: 'full' | 'partial',
+): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const field of entity.fields) {
-    const value = fieldValueSchema(field);
+    const value =
+      field.required && (field.type === 'text' || field.type === 'longText')
+        ? (fieldValueSchema(field) as z.ZodString).refine(
+            (s) => s.trim().length > 0,
+            'required: must not be blank',
+          )
+        : fieldValueSchema(field);
     if (field.required) {
       shape[field.key] = mode === 'full' ? value : value.optional();
     } else {

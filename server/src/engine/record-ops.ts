@@ -49,6 +49,10 @@ function parseData(entity: EntityTypeDef, data: unknown, mode: 'full' | 'partial
   return parsed.data;
 }
 
+function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== null));
+}
+
 function recordChange(
   action: string,
   before: Snapshot | null,
@@ -84,7 +88,8 @@ function checkRev(record: Snapshot, expected: number | undefined): void {
 export const createRecord: Handler<OperationOf<'record.create'>> = async (op, env) => {
   const entity = entityOf(env, op.entityType);
   requireRecordRight(env, 'write', entity.key);
-  const data = parseData(entity, op.data, 'full');
+  // Absent and null mean the same for an optional field; only values are stored.
+  const data = withoutNulls(parseData(entity, op.data, 'full'));
   // A fresh UUID cannot collide; a client's id is checked here for a clear error (the store's
   // primary key is the final guard either way).
   const id = op.id ?? env.newId();
@@ -111,9 +116,7 @@ export const updateRecord: Handler<OperationOf<'record.update'>> = async (op, en
   const entity = entityOf(env, current.type);
   const patch = parseData(entity, op.data, 'partial');
   // null clears an optional field (required ones cannot be null: the schema refused that above).
-  const data: Record<string, unknown> = Object.fromEntries(
-    Object.entries({ ...current.data, ...patch }).filter(([, value]) => value !== null),
-  );
+  const data = withoutNulls({ ...current.data, ...patch });
   const missing = entity.fields.filter((f) => f.required && data[f.key] === undefined);
   if (missing.length > 0) {
     throw invalid(

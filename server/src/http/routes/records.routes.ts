@@ -8,7 +8,8 @@ import { bind } from '../route';
 import { workspaceAccess } from '../workspace-access';
 
 const Cursor = z.object({
-  v: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  // Booleans are carried as 0/1 (see sortValue), as the store compares them.
+  v: z.union([z.string(), z.number(), z.null()]),
   id: z.string(),
   s: z.string(),
   o: z.string(),
