@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { issuesOf, Operation, type AuditEvent, type WorkspaceRecord } from '@enclave/shared';
+import { uuidv7 } from '../crypto/uuid7';
 import { resolvePermissions, type Permissions } from '../policy/policy';
 import { RevisionConflict, type PendingChange, type Store, type WorkspaceStore } from '../store/types';
 import * as admin from './admin-ops';
@@ -98,7 +98,7 @@ export class CommandEngine {
         perms,
         schema,
         now,
-        newId: randomUUID,
+        newId: uuidv7,
         getRecord: async (id) => overlay.get(id) ?? (await ws.getRecord(id)),
       };
       const outcomes: HandlerOutcome[] = [];
@@ -117,7 +117,7 @@ export class CommandEngine {
           mutations,
           event: {
             ...event,
-            id: randomUUID(),
+            id: uuidv7(),
             time: now,
             actor: ctx.actor,
             ip: ctx.request.ip,
@@ -168,7 +168,7 @@ export class CommandEngine {
       {
         mutations: change,
         event: {
-          id: randomUUID(),
+          id: uuidv7(),
           time: now,
           actor: ctx.actor,
           action: 'workspace.create',

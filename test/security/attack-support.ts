@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { ErrorBody, routes, type ErrorCode, type RouteContract } from '@enclave/shared';
+import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
+import {
+  addMember,
+  createUser,
+  createWorkspace,
+  uniqueEmail,
+  type TestServer,
+} from '../../server/src/test-support/test-server';
+
+/** The kinds of identifier a path can carry, named after the collection segment before them. */
+export type IdKind =
+  'workspaceId' | 'recordId' | 'entityKey' | 'roleKey' | 'userId' | 'invitationId' | 'eventId' | 'sessionId';
+
+const PARAM_KIND: Record<string, IdKind> = {
+  workspaces: 'workspaceId',
+  records: 'recordId',
+  'entity-types': 'entityKey',
+  roles: 'roleKey',
+  members: 'userId',
+  invitations: 'invitationId',
+  audit: 'eventId',
+  sessions: 'sessionId',
+};
+
+export type Ids = Record<IdKind, string> & { invitationToken: string };
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+export const allRoutes = Object.entries(routes) as [string, RouteContract][];
+export const workspaceScoped = allRoutes.filter(([, r]) => r.path.includes(':workspaceId'));
+export const sessionRoutes = allRoutes.filter(([, r]) => r.auth === 'session');
+
+/** Fills a route's path from `ids`; a parameter this table does not know fails loudly, so no route slips by. */
+export function pathFor(route: RouteContract, ids: Ids): string {
+  const segments = route.path.split('/');
+  return segments
+    .map((segment, i) => {
+      if (!segment.startsWith(':')) return segment;
+      const kind = PARAM_KIND[segments[i - 1] ?? ''];
+      if (!kind) throw new Error(`${route.path}: no test value for ${segment}; add its kind to PARAM_KIND`);
+      return encodeURIComponent(ids[kind]);
+    })
+    .join('/');
+}
+
+/**
+ * A body each route accepts, so that a refusal comes from the access check and not from
+ * validation. A new route with a body must get one here, or the suites fail on it.
+ */
+function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
+  if (!route.body) return undefined;
+  const samples: Record<string, () => unknown> = {
+    createWorkspace: () => ({ name: 'Intruder Inc' }),
+    changePassword: () => ({
+      currentPassword: 'whatever it was',
+      newPassword: 'an attacker chosen password',
+    }),
+    renameWorkspace: () => ({ name: 'Taken over' }),
+    putEntityType: () => ({
+      key: ids.entityKey,
+      label: 'Planted',
+      pluralLabel: 'Planted',
+      titleField: 'title',
+      fields: [{ key: 'title', label: 'Title', type: 'text' }],
+    }),
+    putRole: () => ({
+      label: 'Planted role',
+      permissions: { client: { read: true, write: true, delete: true } },
+    }),
+    setMemberRoles: () => ({ roles: ['admin'] }),
+    invite: () => ({ email: uniqueEmail('planted'), roles: ['admin'] }),
+    acceptInvitation: () => ({ token: ids.invitationToken }),
+    createRecord: () => ({ type: 'client', data: { name: 'Planted client', status: 'lead' } }),
+    patchRecord: () => ({ data: { name: 'Overwritten' } }),
+  };
+  const sample = samples[name];
+  if (!sample) throw new Error(`no sample body for route ${name}; add one so that it is attacked too`);
+  return sample();
+}
+
+const QUERIES: Record<string, string> = { listRecords: '?type=client' };
+
+export function requestFor(name: string, route: RouteContract, ids: Ids): ApiRequest {
+  return {
+    method: route.method.toUpperCase(),
+    path: pathFor(route, ids) + (QUERIES[name] ?? ''),
+    body: bodyFor(name, route, ids),
+  };
+}
+
+export function send(client: TestClient, req: ApiRequest): Promise<TestResponse> {
+  return client.request(req.method, req.path, req.body);
+}
+
+/** Ids that name nothing anywhere. */
+export function ghostIds(): Ids {
+  return {
+    workspaceId: randomUUID(),
+    recordId: randomUUID(),
+    entityKey: 'no_such_type',
+    roleKey: 'no_such_role',
+    userId: randomUUID(),
+    invitationId: randomUUID(),
+    eventId: randomUUID(),
+    sessionId: randomUUID(),
+    invitationToken: 'no-such-invitation-token-0000000000',
+  };
+}
+
+const STACK_FRAME = /\bat [^\s]+ \(|\bat .*:\d+:\d+|node:internal|node_modules|\/src\/|\.[cm]?[jt]s:\d+/;
+
+/** The one error shape, with the expected status and code, and nothing of the server's insides. */
+export function expectError(res: TestResponse, status: number, code: ErrorCode, label = ''): void {
+  const where = `${label} → ${res.status} ${res.text.slice(0, 300)}`;
+  expect(res.status, where).toBe(status);
+  expect(res.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);
+  expect(ErrorBody.strict().safeParse(res.body).success, where).toBe(true);
+  const { error } = res.body as ErrorBody;
+  expect(
+    Object.keys(error).every((k) => ['code', 'message', 'details'].includes(k)),
+    where,
+  ).toBe(true);
+  expect(error.code, where).toBe(code);
+  expect(res.text, where).not.toMatch(STACK_FRAME);
+  expect(res.text, where).not.toMatch(/"stack"|Error:/);
+}
+
+/** A workspace with one of everything an attacker might try to reach. */
+export interface Tenant {
+  owner: TestClient;
+  member: TestClient;
+  viewer: TestClient;
+  wsId: string;
+  ids: Ids;
+  /** A deleted client, for restore. */
+  deletedId: string;
+  /** Every value of this workspace another tenant must never see. */
+  secrets: string[];
+}
+
+export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
+  const owner = await createUser(t, { name: `${tag} Owner Person` });
+  const member = await createUser(t, { name: `${tag} Member Person` });
+  const viewer = await createUser(t, { name: `${tag} Viewer Person` });
+  const wsName = `${tag} Confidential Holdings`;
+  const wsId = await createWorkspace(owner, wsName);
+  await addMember(owner, wsId, member, ['member']);
+  await addMember(owner, wsId, viewer, ['viewer']);
+  const base = `/api/v1/workspaces/${wsId}`;
+  const must = async <T>(p: Promise<TestResponse<T>>, status: number): Promise<T> => {
+    const res = await p;
+    if (res.status !== status) throw new Error(`setup failed: ${res.status} ${res.text}`);
+    return res.body;
+  };
+
+  const client = await must(
+    owner.post<{ id: string }>(`${base}/records`, {
+      type: 'client',
+      data: {
+        name: `${tag} Client Zeta`,
+        status: 'active',
+        email: `zeta-${tag.toLowerCase()}@client.example`,
+        tax_id: `${tag}-TAX-4711`,
+        notes: `${tag} private notes`,
+      },
+    }),
+    201,
+  );
+  await must(owner.patch(`${base}/records/${client.id}`, { data: { status: 'inactive' } }), 200);
+  const updates = await must(
+    owner.get<{ items: { id: string }[] }>(`${base}/audit?action=record.update&recordId=${client.id}`),
+    200,
+  );
+  const eventId = updates.items[0]!.id;
+  const gone = await must(
+    owner.post<{ id: string }>(`${base}/records`, {
+      type: 'client',
+      data: { name: `${tag} Former Client`, status: 'lead' },
+    }),
+    201,
+  );
+  await must(owner.delete(`${base}/records/${gone.id}`), 200);
+  const ticket = await must(
+    owner.post<{ id: string }>(`${base}/records`, {
+      type: 'ticket',
+      data: { subject: `${tag} ticket subject`, priority: 'high', status: 'open', client: client.id },
+    }),
+    201,
+  );
+
+  const entityKey = `${tag.toLowerCase()}_matter`;
+  await must(
+    owner.put(`${base}/schema/entity-types/${entityKey}`, {
+      key: entityKey,
+      label: `${tag} Matter`,
+      pluralLabel: `${tag} Matters`,
+      titleField: 'title',
+      fields: [{ key: 'title', label: 'Title', type: 'text', required: true }],
+    }),
+    200,
+  );
+  const roleKey = `${tag.toLowerCase()}_auditor`;
+  await must(
+    owner.put(`${base}/roles/${roleKey}`, {
+      label: `${tag} Auditor Role`,
+      permissions: { client: { read: true, write: false, delete: false } },
+    }),
+    200,
+  );
+  const inviteeEmail = uniqueEmail(`${tag.toLowerCase()}-invitee`);
+  const invitation = await must(
+    owner.post<{ token: string; invitation: { id: string } }>(`${base}/invitations`, {
+      email: inviteeEmail,
+      roles: ['member'],
+    }),
+    201,
+  );
+
+  const ids: Ids = {
+    workspaceId: wsId,
+    recordId: client.id,
+    entityKey,
+    roleKey,
+    userId: member.userId,
+    invitationId: invitation.invitation.id,
+    eventId,
+    sessionId: randomUUID(),
+    invitationToken: invitation.token,
+  };
+  const secrets = [
+    wsId,
+    wsName,
+    client.id,
+    gone.id,
+    ticket.id,
+    eventId,
+    `${tag} Client Zeta`,
+    `${tag}-TAX-4711`,
+    `${tag} private notes`,
+    `${tag} ticket subject`,
+    `${tag} Matter`,
+    `${tag} Auditor Role`,
+    entityKey,
+    roleKey,
+    owner.email,
+    owner.userId,
+    member.email,
+    member.userId,
+    viewer.email,
+    viewer.userId,
+    `${tag} Owner Person`,
+    inviteeEmail,
+    invitation.invitation.id,
+    invitation.token,
+  ];
+  return { owner, member, viewer, wsId, ids, deletedId: gone.id, secrets };
+}
+
+/** The ids a route works on in `tn`: restore needs a deleted record to have anything to do. */
+export function idsFor(tn: Tenant, name: string): Ids {
+  return name === 'restoreRecord' ? { ...tn.ids, recordId: tn.deletedId } : tn.ids;
+}
+
+/**
+ * Everything the owner can see of a workspace. Every state change appends an audit event, but
+ * the state itself is compared too, so a change that skipped the audit log would show.
+ */
+export async function snapshot(tn: Tenant): Promise<Record<string, unknown>> {
+  const base = `/api/v1/workspaces/${tn.wsId}`;
+  const read = async (path: string): Promise<unknown> => {
+    const res = await tn.owner.get(path);
+    if (res.status !== 200) throw new Error(`snapshot read ${path} failed: ${res.status} ${res.text}`);
+    return res.body;
+  };
+  const schema = (await read(`${base}/schema`)) as { entityTypes: { key: string }[] };
+  const records: Record<string, unknown> = {};
+  for (const { key } of schema.entityTypes) {
+    records[key] = await read(`${base}/records?type=${key}&includeDeleted=true&limit=500`);
+  }
+  return {
+    verify: await read(`${base}/audit/verify`),
+    audit: await read(`${base}/audit?limit=500`),
+    workspace: await read(base),
+    schema,
+    records,
+    roles: await read(`${base}/roles`),
+    members: await read(`${base}/members`),
+    invitations: await read(`${base}/invitations`),
+  };
+}
+
+/** The values of `secrets` found in a response, leaving out those the request itself carried. */
+export function leaked(res: TestResponse, req: ApiRequest, secrets: readonly string[]): string[] {
+  const sent = req.path + JSON.stringify(req.body ?? null);
+  const seen = res.text + JSON.stringify([...res.headers.entries()]);
+  return secrets.filter(
+    (s) => !sent.includes(s) && !sent.includes(encodeURIComponent(s)) && seen.includes(s),
+  );
+}
