@@ -73,9 +73,12 @@ describe('tenant isolation', () => {
   it("refuses B's record, event, member and invitation ids under A's path as if they did not exist", async () => {
     const beforeA = await snapshot(a);
     const beforeB = await snapshot(b);
-    const foreign = Object.entries(b.ids)
-      .filter(([kind]) => kind !== 'workspaceId' && kind !== 'sessionId')
-      .map(([, value]) => value);
+    const foreign = [
+      ...Object.entries(b.ids)
+        .filter(([kind]) => kind !== 'workspaceId' && kind !== 'sessionId')
+        .map(([, value]) => value),
+      b.deletedId,
+    ];
     let attacked = 0;
     for (const [name, route] of workspaceScoped) {
       // A PUT names a slot in the caller's own workspace (create or replace): it cannot address B.

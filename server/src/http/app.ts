@@ -10,6 +10,16 @@ import { recordRoutes } from './routes/records.routes';
 import { systemRoutes } from './routes/system.routes';
 import { workspaceRoutes } from './routes/workspaces.routes';
 
+/**
+ * JSON.parse keeps a "__proto__" key as an own property, but zod's records copy keys by
+ * assignment, which turns it into the copy's prototype: the key would vanish instead of being
+ * refused as an unknown field. No wire shape has such a key, so a body carrying one is refused.
+ */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key');
+  return value;
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   const tls = (deps.config.publicUrl ?? '').startsWith('https:');
@@ -72,7 +82,14 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(jsonOnly());
-  app.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: 'application/json' }));
+  app.use(
+    express.json({
+      limit: deps.config.maxBodyBytes,
+      strict: true,
+      type: 'application/json',
+      reviver: refuseProtoKeys,
+    }),
+  );
   app.use(sessionAuth(deps.sessions, deps.config.sessionIdleMs));
   app.use(originCheck(deps.origin));
 
