@@ -30,7 +30,9 @@ async function validateReferences(env: HandlerEnv, entity: EntityTypeDef, data: 
     const value = data[field.key];
     if (field.type !== 'reference' || typeof value !== 'string') continue;
     const target = await env.getRecord(value);
-    if (!target || target.deletedAt !== null || target.type !== field.refType) {
+    // A record the caller may not read is, to them, no record: refusing it alike reveals nothing.
+    const visible = target !== null && canRecord(env.perms, 'read', target.type);
+    if (!target || !visible || target.deletedAt !== null || target.type !== field.refType) {
       throw invalid('A reference points to no such record', [
         { path: `data.${field.key}`, message: `must be the id of a ${field.refType ?? ''} record` },
       ]);

@@ -52,6 +52,10 @@ export function bind<R extends RouteContract>(
       if (!contract.body && req.body !== undefined && Object.keys(req.body as object).length > 0) {
         throw new AppError('validation_failed', 'This request takes no body');
       }
+      // Unknown query parameters are refused like unknown body fields: nothing is silently ignored.
+      if (!contract.query && Object.keys(req.query).length > 0) {
+        throw new AppError('validation_failed', 'This request takes no query parameters');
+      }
       const call = {
         params: parse(contract.params, req.params, 'params'),
         query: parse(contract.query, req.query, 'query'),
