@@ -100,6 +100,10 @@ describe('log secrecy', () => {
     // The log did capture the run: requests, with their ids.
     expect(logs).toContain('"path":"/api/v1/auth/signin"');
     expect(logs).toMatch(/"req":\{"id":"[0-9a-f-]{36}"/);
+    // Lines written while handling a request carry that request's id.
+    expect(logs).toMatch(
+      /"req":\{"id":"[0-9a-f-]{36}","method":"POST","path":"\/api\/v1\/auth\/password"\},"userId":"[0-9a-f-]{36}","msg":"password changed"/,
+    );
     for (const [name, secret] of secrets) {
       expect(secret.length, name).toBeGreaterThan(8);
       expect(logs.includes(secret), `${name} appears in the log`).toBe(false);

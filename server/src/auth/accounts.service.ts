@@ -197,6 +197,5 @@ export class AccountsService {
       throw new AppError('invalid_credentials', 'The current password is not right');
     }
     await this.store.control.setPasswordHash(user.id, await hashPassword(newPassword));
-    this.logger.info({ userId: user.id }, 'password changed');
   }
 }

@@ -47,6 +47,11 @@ export function authRoutes(deps: AppDeps): Router {
     ],
     perIp,
   );
+  // The session endpoints (me, sessions, sign-out) are polled by the console: limited too, generously.
+  router.use(
+    ['/api/v1/auth/me', '/api/v1/auth/sessions', '/api/v1/auth/signout'],
+    limiter({ windowMs: 60_000, limit: config.authRatePerIp * 10 }),
+  );
   router.use('/api/v1/auth/signin', signInPerAccount);
   router.use('/api/v1/auth/signup', signUpPerAccount);
 
@@ -60,7 +65,7 @@ export function authRoutes(deps: AppDeps): Router {
 
   bind(router, routes.setup, async (call) => {
     const user = await accounts.completeSetup(call.body);
-    deps.logger.info({ userId: user.id }, 'first owner account created');
+    call.req.log.info({ userId: user.id }, 'first owner account created');
     await startSession(user.id, call);
     return toMe(user);
   });
@@ -89,6 +94,7 @@ export function authRoutes(deps: AppDeps): Router {
 
   bind(router, routes.changePassword, async (call) => {
     await accounts.changePassword(call.auth.user, call.body.currentPassword, call.body.newPassword);
+    call.req.log.info({ userId: call.auth.user.id }, 'password changed');
     await sessions.revokeAllBut(call.auth.user.id, call.auth.session.id);
   });
 
