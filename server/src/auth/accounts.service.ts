@@ -65,19 +65,27 @@ export class AccountsService {
         'This setup link is not valid (or the server is already set up)',
       );
     }
-    const now = this.clock().toISOString();
-    const user: UserRow = {
-      id: randomUUID(),
-      email: body.email,
-      name: body.name,
-      passwordHash,
-      // The operator holding the setup link is trusted with the address they give.
-      emailVerifiedAt: now,
-      instanceAdmin: true,
-      createdAt: now,
-    };
+    // The operator holding the setup link is trusted with the address they give.
+    const user = this.newUser(body, passwordHash, { verified: true, instanceAdmin: true });
     await this.store.control.createUser(user);
     return user;
+  }
+
+  private newUser(
+    who: { email: string; name: string },
+    passwordHash: string,
+    flags: { verified: boolean; instanceAdmin: boolean },
+  ): UserRow {
+    const now = this.clock().toISOString();
+    return {
+      id: randomUUID(),
+      email: who.email,
+      name: who.name,
+      passwordHash,
+      emailVerifiedAt: flags.verified ? now : null,
+      instanceAdmin: flags.instanceAdmin,
+      createdAt: now,
+    };
   }
 
   async signUp(body: SignUpBody): Promise<void> {
@@ -87,16 +95,7 @@ export class AccountsService {
     if (this.options.signup === 'invite') await this.requireInvitation(body);
     // Hash first, whatever happens next: both branches below then take the same time.
     const passwordHash = await hashPassword(body.password);
-    const now = this.clock().toISOString();
-    const user: UserRow = {
-      id: randomUUID(),
-      email: body.email,
-      name: body.name,
-      passwordHash,
-      emailVerifiedAt: null,
-      instanceAdmin: false,
-      createdAt: now,
-    };
+    const user = this.newUser(body, passwordHash, { verified: false, instanceAdmin: false });
     let created = await this.store.control.createUser(user);
     if (!created) {
       // An address held by an account never verified within the link's lifetime is freed for a
