@@ -45,13 +45,11 @@ describe('bearer tokens at rest', () => {
       roles: ['member'],
     });
     const pendingEmail = uniqueEmail('pending');
-    await t
-      .client()
-      .post('/api/v1/auth/signup', {
-        email: pendingEmail,
-        name: 'Pending',
-        password: 'a long enough password',
-      });
+    await t.client().post('/api/v1/auth/signup', {
+      email: pendingEmail,
+      name: 'Pending',
+      password: 'a long enough password',
+    });
     const verifyToken = verificationToken(t, pendingEmail);
 
     const master = Buffer.from(readFileSync(join(t.dataDir, 'master.key'), 'utf8').trim(), 'hex');
@@ -67,6 +65,7 @@ describe('bearer tokens at rest', () => {
         ['session', sessionToken],
         ['verification', verifyToken],
         ['invitation', invite.body.token],
+        ['setup', new URL(t.server.setupLink ?? 'http://x/').searchParams.get('token') ?? ''],
       ] as const) {
         expect(token.length, name).toBeGreaterThanOrEqual(43);
         expect(
