@@ -81,6 +81,16 @@ async function existing(env: HandlerEnv, id: string): Promise<Snapshot> {
   return record;
 }
 
+/**
+ * An entity type can be removed while deleted records of it remain; such a record may stay
+ * deleted, but coming back to life would make a live record that no schema describes.
+ */
+function requireTypeForLive(env: HandlerEnv, record: Snapshot): void {
+  if (!findEntityType(env.schema, record.type)) {
+    throw conflict(`The entity type "${record.type}" no longer exists; add it back first`);
+  }
+}
+
 function checkRev(record: Snapshot, expected: number | undefined): void {
   if (expected !== undefined && expected !== record.rev) {
     throw conflict('The record has changed since you read it', { currentRev: record.rev });
@@ -146,6 +156,7 @@ export const restoreRecord: Handler<OperationOf<'record.restore'>> = async (op, 
   const current = await existing(env, op.id);
   requireRecordRight(env, 'delete', current.type);
   if (current.deletedAt === null) throw conflict('The record is not deleted');
+  requireTypeForLive(env, current);
   const after: Snapshot = { ...current, rev: current.rev + 1, updatedAt: env.now, deletedAt: null };
   return recordChange('record.restore', current, after, current.rev);
 };
@@ -167,6 +178,7 @@ export const revertRecord: Handler<OperationOf<'record.revert'>> = async (op, en
   const before = event.before as Snapshot | null;
   const restoredDeleted = before === null || before.deletedAt !== null;
   requireRecordRight(env, restoredDeleted || current.deletedAt !== null ? 'delete' : 'write', current.type);
+  if (!restoredDeleted) requireTypeForLive(env, current);
   const next: Snapshot = {
     ...current,
     data: before ? before.data : current.data,
