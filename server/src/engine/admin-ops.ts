@@ -112,6 +112,13 @@ export const removeRole: Handler<OperationOf<'role.remove'>> = async (op, env) =
   const holders = (await env.store.listMembers()).filter((m) => m.roles.includes(op.key));
   if (holders.length > 0)
     throw conflict(`${holders.length} members hold this role; change their roles first`);
+  // A pending invitation would otherwise hand out a dangling key that a later role of the same
+  // name would quietly bring back to life.
+  const invited = (await env.store.listInvitations()).filter(
+    (i) => i.roles.includes(op.key) && invitationStatus(i, env.now) === 'pending',
+  );
+  if (invited.length > 0)
+    throw conflict(`${invited.length} pending invitations give this role; cancel them first`);
   return {
     change: {
       action: 'role.remove',

@@ -939,6 +939,8 @@ export function describeStoreConformance(
         ['score', 'eq', '-2.5', ['a06']],
         ['name', 'eq', 'beta', ['a02']],
         ['name', 'ne', 'beta', ['a01', 'a03', 'a04', 'a05', 'a06', 'a07', 'a08', 'a09', 'a10']],
+        // "Not equal" includes the records where the field is absent.
+        ['score', 'ne', '10', ['a02', 'a03', 'a04', 'a06', 'a07', 'a09', 'a10']],
         ['name', 'contains', 'ETA', ['a02', 'a07', 'a08', 'a06']],
         ['name', 'gt', 'kappa', ['a08', 'a06']],
         ['active', 'eq', 'true', ['a01', 'a03', 'a04', 'a08']],

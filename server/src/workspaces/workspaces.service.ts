@@ -55,7 +55,7 @@ export class WorkspacesService {
       const summary = await this.summary(id, userId);
       if (summary) out.push(summary);
     }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   async summary(workspaceId: string, userId: string): Promise<WorkspaceSummary | null> {

@@ -254,7 +254,8 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
         where.push(`instr(lower(${expr}), lower(?)) > 0`);
         args.push(f.value);
       } else {
-        where.push(`${expr} ${OPS[f.op]} ?`);
+        // "Not equal" includes records where the field is absent (SQL would drop NULLs).
+        where.push(f.op === 'ne' ? `(${expr} IS NULL OR ${expr} != ?)` : `${expr} ${OPS[f.op]} ?`);
         args.push(coerce(f.value, fieldTypes.get(f.field)));
       }
     }
