@@ -7,6 +7,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../../server/src/test-support/test-server';
+import { expectError } from '../../server/src/test-support/expect-error';
 import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
 
 interface AuditPage {
@@ -16,11 +17,6 @@ interface AuditPage {
 interface Undone {
   record: WorkspaceRecord;
   event: AuditEvent;
-}
-
-function expectError(res: TestResponse, status: number, code: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect((res.body as ErrorBody).error.code, res.text).toBe(code);
 }
 
 /** An entity type with one field of each sortable kind, so lists can be checked against a model. */

@@ -3,7 +3,6 @@ import type {
   AuditEvent,
   CustomRole,
   EntityTypeDef,
-  ErrorBody,
   Invitation,
   Member,
   RecordPage,
@@ -19,7 +18,8 @@ import {
   uniqueEmail,
   type TestServer,
 } from '../../server/src/test-support/test-server';
-import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
+import { expectError } from '../../server/src/test-support/expect-error';
+import type { TestClient } from '../../server/src/test-support/test-client';
 
 interface AuditPage {
   items: AuditEvent[];
@@ -29,11 +29,6 @@ interface InvitationCreated {
   invitation: Invitation;
   token: string;
   link: string;
-}
-
-function expectError(res: TestResponse, status: number, code: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect((res.body as ErrorBody).error.code, res.text).toBe(code);
 }
 
 const matter: EntityTypeDef = {

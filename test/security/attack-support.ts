@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
-import { ErrorBody, routes, type ErrorCode, type RouteContract } from '@enclave/shared';
+import { routes, type RouteContract } from '@enclave/shared';
 import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
+import { expectError } from '../../server/src/test-support/expect-error';
+
+export { expectError };
 import {
   addMember,
   createUser,
@@ -112,24 +114,6 @@ export function ghostIds(): Ids {
     sessionId: randomUUID(),
     invitationToken: 'no-such-invitation-token-0000000000',
   };
-}
-
-const STACK_FRAME = /\bat [^\s]+ \(|\bat .*:\d+:\d+|node:internal|node_modules|\/src\/|\.[cm]?[jt]s:\d+/;
-
-/** The one error shape, with the expected status and code, and nothing of the server's insides. */
-export function expectError(res: TestResponse, status: number, code: ErrorCode, label = ''): void {
-  const where = `${label} → ${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.status, where).toBe(status);
-  expect(res.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);
-  expect(ErrorBody.strict().safeParse(res.body).success, where).toBe(true);
-  const { error } = res.body as ErrorBody;
-  expect(
-    Object.keys(error).every((k) => ['code', 'message', 'details'].includes(k)),
-    where,
-  ).toBe(true);
-  expect(error.code, where).toBe(code);
-  expect(res.text, where).not.toMatch(STACK_FRAME);
-  expect(res.text, where).not.toMatch(/"stack"|Error:/);
 }
 
 /** A workspace with one of everything an attacker might try to reach. */
