@@ -479,8 +479,7 @@ describe('workspaces, schema, members and roles', () => {
       expectError(await owner.delete(`${wsPath(ws)}/invitations/${invitation.id}`), 409, 'conflict');
     });
 
-    // Expiry (7 days) is not covered here: the server has no clock a test can move, and waiting
-    // a week is not an option.
+    // Expiry (7 days) is tested where the clock can be moved: server/src/engine/invitations.test.ts.
 
     it('keeps invitations to those who manage members', async () => {
       const member = await createUser(t);
