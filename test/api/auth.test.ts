@@ -420,8 +420,11 @@ describe('sessions', () => {
       currentPassword: 'not my password at all',
       newPassword,
     });
-    expect(refused.status).toBe(401);
-    expect(code(refused)).toBe('invalid_credentials');
+    expect(refused.status).toBe(400);
+    expect(code(refused)).toBe('validation_failed');
+    expect(refused.text).not.toContain('not my password at all');
+    // Still signed in, and nothing was revoked.
+    expect((await current.get('/api/v1/auth/me')).status).toBe(200);
     for (const other of others) expect((await other.get('/api/v1/auth/me')).status).toBe(200);
 
     const changed = await current.post('/api/v1/auth/password', {

@@ -193,7 +193,10 @@ export class AccountsService {
 
   async changePassword(user: UserRow, currentPassword: string, newPassword: string): Promise<void> {
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-      throw new AppError('invalid_credentials', 'The current password is not right');
+      // A field error, not 401: the caller is signed in, and a client must not take this for a sign-out.
+      throw new AppError('validation_failed', 'The current password is not right', [
+        { path: 'body.currentPassword', message: 'is not your current password' },
+      ]);
     }
     await this.store.control.setPasswordHash(user.id, await hashPassword(newPassword));
   }
