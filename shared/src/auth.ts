@@ -46,6 +46,10 @@ export type SignUpBody = z.infer<typeof SignUpBody>;
 
 export const VerifyEmailBody = z.strictObject({ token: OneTimeToken });
 
+export const RequestPasswordResetBody = z.strictObject({ email: Email });
+
+export const ResetPasswordBody = z.strictObject({ token: OneTimeToken, newPassword: Password });
+
 export const SignInBody = z.strictObject({
   email: Email,
   password: z.string().min(1).max(PASSWORD_MAX),

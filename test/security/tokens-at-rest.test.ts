@@ -51,6 +51,9 @@ describe('bearer tokens at rest', () => {
       password: 'a long enough password',
     });
     const verifyToken = verificationToken(t, pendingEmail);
+    await t.client().post('/api/v1/auth/password-reset', { email: owner.email });
+    const resetToken =
+      /reset-password\?token=([A-Za-z0-9_-]+)/.exec(t.outbox.lastTo(owner.email)?.text ?? '')?.[1] ?? '';
 
     const master = Buffer.from(readFileSync(join(t.dataDir, 'master.key'), 'utf8').trim(), 'hex');
     const control = openEncrypted(join(t.dataDir, 'control.db'), deriveKey(master, 'control-db'));
@@ -65,6 +68,7 @@ describe('bearer tokens at rest', () => {
         ['session', sessionToken],
         ['verification', verifyToken],
         ['invitation', invite.body.token],
+        ['password reset', resetToken],
         ['setup', new URL(t.server.setupLink ?? 'http://x/').searchParams.get('token') ?? ''],
       ] as const) {
         expect(token.length, name).toBeGreaterThanOrEqual(43);

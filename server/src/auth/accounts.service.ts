@@ -11,9 +11,12 @@ import type { Mailer } from './mailer';
 
 const SETUP_TOKEN_KEY = 'setup_token_hash';
 const VERIFY_TTL_MS = 24 * 60 * 60 * 1000;
+/** Reset links are short-lived: they are as good as the password itself. */
+const RESET_TTL_MS = 60 * 60 * 1000;
 
 /** The one answer to every sign-up, so that it tells nobody whether an address has an account. */
 export const SIGNUP_ACCEPTED = 'If this address can be used, a verification link is on its way to it.';
+export const RESET_ACCEPTED = 'If this address has an account, a password reset link is on its way to it.';
 
 export interface AccountsOptions {
   signup: 'invite' | 'open';
@@ -188,6 +191,42 @@ export class AccountsService {
         'Confirm your email address first: we have sent you a new link',
       );
     }
+    return user;
+  }
+
+  /** Sends a reset link if the address has an account; says nothing either way. */
+  async requestPasswordReset(email: string): Promise<void> {
+    const user = await this.store.control.getUserByEmail(email);
+    if (!user) return;
+    const token = newToken();
+    await this.store.control.createEmailToken({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      purpose: 'reset_password',
+      expiresAt: new Date(this.clock().getTime() + RESET_TTL_MS).toISOString(),
+    });
+    await this.sendMail(() =>
+      this.mailer.send({
+        to: user.email,
+        subject: 'Reset your Enclave password',
+        text: `Hello ${user.name},\n\nSomeone (hopefully you) asked to reset the password of your Enclave account:\n${this.options.publicUrl}/reset-password?token=${token}\n\nThe link works once, for one hour. If you did not ask for it, ignore this message: your password stays as it is.`,
+      }),
+    );
+  }
+
+  /**
+   * Sets a new password from a reset link. The link proves control of the address, so it also
+   * verifies it; every session ends and every other reset link dies with this one.
+   */
+  async resetPassword(token: string, newPassword: string): Promise<UserRow> {
+    const passwordHash = await hashPassword(newPassword);
+    const now = this.clock().toISOString();
+    const userId = await this.store.control.consumeEmailToken(hashToken(token), 'reset_password', now);
+    const user = userId ? await this.store.control.getUserById(userId) : null;
+    if (!user) throw new AppError('bad_request', 'This link is not valid or has expired');
+    await this.store.control.setPasswordHash(user.id, passwordHash);
+    await this.store.control.markEmailVerified(user.id, now);
+    await this.store.control.deleteEmailTokensOfUser(user.id, 'reset_password');
     return user;
   }
 

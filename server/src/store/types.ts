@@ -38,7 +38,7 @@ export interface SessionRow {
   userAgent: string | null;
 }
 
-export type EmailTokenPurpose = 'verify_email';
+export type EmailTokenPurpose = 'verify_email' | 'reset_password';
 
 export interface WorkspaceRow {
   id: string;
@@ -74,6 +74,8 @@ export interface ControlStore {
   /** Consumes a token atomically: returns its user once, then never again. */
   consumeEmailToken(tokenHash: string, purpose: EmailTokenPurpose, now: string): Promise<string | null>;
   deleteExpiredEmailTokens(now: string): Promise<number>;
+  /** Deletes a user's outstanding tokens of one purpose (e.g. every reset link once one is used). */
+  deleteEmailTokensOfUser(userId: string, purpose: EmailTokenPurpose): Promise<void>;
 
   createSession(session: SessionRow): Promise<void>;
   /** Finds a session by its current token hash, or by the previous one while `graceSince` allows. */

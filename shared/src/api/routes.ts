@@ -9,6 +9,8 @@ import {
   SignInBody,
   SignUpBody,
   VerifyEmailBody,
+  RequestPasswordResetBody,
+  ResetPasswordBody,
 } from '../auth';
 import { Key, RecordId, Uuid } from '../ids';
 import { CreateRecordBody, ListRecordsQuery, PatchRecordBody, RecordPage, WorkspaceRecord } from '../records';
@@ -88,6 +90,25 @@ export const routes = {
     tag: 'auth',
     auth: 'none',
     body: VerifyEmailBody,
+    status: 204,
+  },
+  requestPasswordReset: {
+    method: 'post',
+    path: '/api/v1/auth/password-reset',
+    summary: 'Email a password reset link. The answer is the same whether or not the address is known.',
+    tag: 'auth',
+    auth: 'none',
+    body: RequestPasswordResetBody,
+    response: Accepted,
+    status: 202,
+  },
+  resetPassword: {
+    method: 'post',
+    path: '/api/v1/auth/password-reset/confirm',
+    summary: 'Set a new password with the token from the reset link; every session of the account ends',
+    tag: 'auth',
+    auth: 'none',
+    body: ResetPasswordBody,
     status: 204,
   },
   signIn: {

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { routes, SessionList } from '@enclave/shared';
 import type { z } from 'zod';
-import { SIGNUP_ACCEPTED, toMe } from '../../auth/accounts.service';
+import { RESET_ACCEPTED, SIGNUP_ACCEPTED, toMe } from '../../auth/accounts.service';
 import { describeBrowser } from '../../auth/sessions.service';
 import { notFound } from '../../engine/errors';
 import { clearSessionCookie, setSessionCookie } from '../cookies';
@@ -44,6 +44,8 @@ export function authRoutes(deps: AppDeps): Router {
       '/api/v1/auth/signin',
       '/api/v1/auth/verify-email',
       '/api/v1/auth/password',
+      '/api/v1/auth/password-reset',
+      '/api/v1/auth/password-reset/confirm',
     ],
     perIp,
   );
@@ -54,6 +56,16 @@ export function authRoutes(deps: AppDeps): Router {
   );
   router.use('/api/v1/auth/signin', signInPerAccount);
   router.use('/api/v1/auth/signup', signUpPerAccount);
+  // Each request sends mail to the address: limited per address, like sign-up.
+  router.use(
+    '/api/v1/auth/password-reset',
+    limiter({
+      windowMs: FIFTEEN_MINUTES,
+      limit: config.authRatePerAccount,
+      keyGenerator: accountKey('reset'),
+      skip: noEmail,
+    }),
+  );
 
   const startSession = async (
     userId: string,
@@ -77,6 +89,17 @@ export function authRoutes(deps: AppDeps): Router {
 
   bind(router, routes.verifyEmail, async (call) => {
     await accounts.verifyEmail(call.body.token);
+  });
+
+  bind(router, routes.requestPasswordReset, async (call) => {
+    await accounts.requestPasswordReset(call.body.email);
+    return { message: RESET_ACCEPTED };
+  });
+
+  bind(router, routes.resetPassword, async (call) => {
+    const user = await accounts.resetPassword(call.body.token, call.body.newPassword);
+    await sessions.revokeAllBut(user.id, null);
+    call.req.log.info({ userId: user.id }, 'password reset');
   });
 
   bind(router, routes.signIn, async (call) => {

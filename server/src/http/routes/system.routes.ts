@@ -43,7 +43,7 @@ export function systemRoutes(deps: AppDeps): Router {
   });
 
   // Minimal pages behind the links the server hands out, until the web console takes them over.
-  for (const page of ['setup', 'verify-email', 'invite'] as const) {
+  for (const page of ['setup', 'verify-email', 'invite', 'reset-password'] as const) {
     router.get(`/${page}`, (_req, res) => {
       res.type('html').send(pageHtml(page));
     });

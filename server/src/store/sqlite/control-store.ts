@@ -90,6 +90,7 @@ export class SqliteControlStore implements ControlStore {
       consumeEmailToken: db.prepare<[string, string, string], { user_id: string }>(
         'DELETE FROM email_tokens WHERE token_hash = ? AND purpose = ? AND expires_at > ? RETURNING user_id',
       ),
+      deleteUserTokens: db.prepare('DELETE FROM email_tokens WHERE user_id = ? AND purpose = ?'),
       deleteExpiredTokens: db.prepare('DELETE FROM email_tokens WHERE expires_at <= ?'),
       insertSession: db.prepare(
         `INSERT INTO sessions (id, user_id, token_hash, previous_token_hash, rotated_at, created_at, last_used_at, ip, user_agent)
@@ -187,6 +188,10 @@ export class SqliteControlStore implements ControlStore {
 
   async consumeEmailToken(tokenHash: string, purpose: EmailTokenPurpose, now: string) {
     return this.stmt.consumeEmailToken.get(tokenHash, purpose, now)?.user_id ?? null;
+  }
+
+  async deleteEmailTokensOfUser(userId: string, purpose: EmailTokenPurpose) {
+    this.stmt.deleteUserTokens.run(userId, purpose);
   }
 
   async deleteExpiredEmailTokens(now: string) {
