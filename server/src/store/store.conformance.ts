@@ -275,6 +275,34 @@ export function describeStoreConformance(
         expect(await store.control.consumeEmailToken('hash-old', 'verify_email', at(61))).toBeNull();
       });
 
+      it("deletes one user's tokens of one purpose, and nobody else's", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const make = (tokenHash: string, userId: string, purpose: 'verify_email' | 'reset_password') =>
+          store.control.createEmailToken({ tokenHash, userId, purpose, expiresAt: at(60) });
+        await make('del-reset-1', user.id, 'reset_password');
+        await make('del-reset-2', user.id, 'reset_password');
+        await make('del-verify', user.id, 'verify_email');
+        await make('del-other', other.id, 'reset_password');
+        await store.control.deleteEmailTokensOfUser(user.id, 'reset_password');
+        expect(await store.control.consumeEmailToken('del-reset-1', 'reset_password', at(1))).toBeNull();
+        expect(await store.control.consumeEmailToken('del-reset-2', 'reset_password', at(1))).toBeNull();
+        expect(await store.control.consumeEmailToken('del-verify', 'verify_email', at(1))).toBe(user.id);
+        expect(await store.control.consumeEmailToken('del-other', 'reset_password', at(1))).toBe(other.id);
+      });
+
+      it('keeps purposes apart: a token is consumed only for its own purpose', async () => {
+        const user = await newUser();
+        await store.control.createEmailToken({
+          tokenHash: 'purpose-1',
+          userId: user.id,
+          purpose: 'verify_email',
+          expiresAt: at(60),
+        });
+        expect(await store.control.consumeEmailToken('purpose-1', 'reset_password', at(1))).toBeNull();
+        expect(await store.control.consumeEmailToken('purpose-1', 'verify_email', at(1))).toBe(user.id);
+      });
+
       it('sweeps expired tokens and keeps live ones', async () => {
         const user = await newUser();
         for (const [hash, expires] of [
