@@ -6,9 +6,9 @@ import { uuidv7 } from '../../server/src/crypto/uuid7';
 import { ChangeFeed } from '../../server/src/engine/change-feed';
 import type { OperationContext } from '../../server/src/engine/context';
 import { CommandEngine } from '../../server/src/engine/engine';
-import { EmbeddedStore } from '../../server/src/store/sqlite/embedded-store';
-import { workspaceMigrations } from '../../server/src/store/sqlite/migrations';
-import { migrate, openEncrypted } from '../../server/src/store/sqlite/open';
+import { EmbeddedStore, workspaceDbPath } from '../../server/src/store/sqlite/embedded-store';
+import { deriveKey, unwrapKey } from '../../server/src/crypto/keys';
+import { openEncrypted } from '../../server/src/store/sqlite/open';
 import { WorkspacesService } from '../../server/src/workspaces/workspaces.service';
 
 export interface EngineBenchResult {
@@ -19,6 +19,8 @@ export interface EngineBenchResult {
   rawRecordsPerSec: number;
   /** engine / raw: the share of the raw insert rate the full engine keeps. */
   ratio: number;
+  /** What the two sides are, so that the figures can be read without the code. */
+  method: string;
   target: number;
   meetsTarget: boolean;
 }
@@ -44,7 +46,8 @@ function median(values: number[]): number {
 export async function benchEngine(): Promise<EngineBenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-'));
   try {
-    const store = new EmbeddedStore(dir, randomBytes(32));
+    const masterKey = randomBytes(32);
+    const store = new EmbeddedStore(dir, Buffer.from(masterKey));
     const feed = new ChangeFeed();
     let published = 0;
     feed.subscribe((c) => (published += c.events.length));
@@ -69,17 +72,20 @@ export async function benchEngine(): Promise<EngineBenchResult[]> {
       request,
     };
 
-    const raw = openEncrypted(join(dir, 'raw.db'), randomBytes(32), { cacheKiB: 32_768 });
-    migrate(raw, workspaceMigrations);
-    // The same expression indexes the engine's workspace has for the template's indexed fields.
-    for (const field of ['name', 'email', 'status']) {
-      raw.exec(`CREATE INDEX fx_client__${field} ON records(type, json_extract(data, '$.${field}'), id)`);
-    }
+    // The raw side writes plain INSERTs into the very database the engine writes to, through a
+    // second connection: both sides see the same table, indexes, cache and WAL as they grow.
+    const wrapped = (await store.control.getWorkspace(summary.id))?.wrappedKey ?? '';
+    const raw = openEncrypted(
+      workspaceDbPath(dir, summary.id),
+      unwrapKey(deriveKey(masterKey, 'workspace-key-wrap'), wrapped, summary.id),
+      { cacheKiB: 32_768 },
+    );
     const insert = raw.prepare(
       `INSERT INTO records (id, type, data, rev, seq, created_at, updated_at, deleted_at)
        VALUES (?, 'client', ?, 1, ?, ?, ?, NULL)`,
     );
-    let rawSeq = 0;
+    // Far above the sequence numbers the engine hands out here, so the two sides never collide.
+    let rawSeq = 1_000_000_000;
     const rawBatch = raw.transaction((n: number) => {
       for (let i = 0; i < n; i++) {
         const t = new Date().toISOString();
@@ -133,6 +139,10 @@ export async function benchEngine(): Promise<EngineBenchResult[]> {
         engineRecordsPerSec: Math.round(engineRate),
         rawRecordsPerSec: Math.round(rawRate),
         ratio: Number(ratio.toFixed(3)),
+        method:
+          'engine: CommandEngine.executeBatch of record.create (validate, authorise, write, audit, publish); ' +
+          'raw: plain INSERTs of the same records into the same encrypted workspace database through a second ' +
+          'connection, one transaction per batch; sides alternate first place; median of 3 rounds',
         target: 0.25,
         meetsTarget: ratio >= 0.25,
       });
