@@ -38,8 +38,6 @@ export interface HandlerOutcome {
     | null;
   /** Extra data for the caller, e.g. an invitation's one-time token. */
   result?: Record<string, unknown>;
-  /** Work outside the workspace database (indexes in the control store), run after the commit. */
-  afterCommit?: () => Promise<void>;
 }
 
 export type Handler<T extends Operation> = (op: T, env: HandlerEnv) => Promise<HandlerOutcome>;

@@ -1,6 +1,6 @@
 import { issuesOf, Operation, type AuditEvent, type WorkspaceRecord } from '@enclave/shared';
 import { uuidv7 } from '../crypto/uuid7';
-import { resolvePermissions, type Permissions } from '../policy/policy';
+import { isBuiltInRole, resolvePermissions, type Permissions } from '../policy/policy';
 import { RevisionConflict, type PendingChange, type Store, type WorkspaceStore } from '../store/types';
 import * as admin from './admin-ops';
 import type { ChangeFeed } from './change-feed';
@@ -189,7 +189,7 @@ export class CommandEngine {
   async permissionsOf(ws: WorkspaceStore, userId: string): Promise<Permissions> {
     const member = await ws.getMember(userId);
     if (!member) return resolvePermissions([], []);
-    const needsCustom = member.roles.some((r) => !['owner', 'admin', 'member', 'viewer'].includes(r));
+    const needsCustom = member.roles.some((r) => !isBuiltInRole(r));
     return resolvePermissions(member.roles, needsCustom ? await ws.listRoles() : []);
   }
 

@@ -85,8 +85,3 @@ export function can(perms: Permissions, ability: WorkspaceAbility): boolean {
 export function canRecord(perms: Permissions, ability: RecordAbility, entityType: string): boolean {
   return perms.allTypes[ability] || (perms.perType.get(entityType)?.[ability] ?? false);
 }
-
-/** Entity types whose records this member may read (for filtering what a list or feed returns). */
-export function readableTypes(perms: Permissions, allTypes: readonly string[]): string[] {
-  return allTypes.filter((t) => canRecord(perms, 'read', t));
-}
