@@ -27,6 +27,11 @@ const Env = z.object({
   ENCLAVE_EXPORT_RATE_PER_USER: int(1, 10_000).default(10),
   ENCLAVE_DB_CACHE_KIB: int(1_024, 4 * 1024 * 1024).default(32_768),
   ENCLAVE_SECURITY_CONTACT: z.string().min(3).default('mailto:security@localhost'),
+  ENCLAVE_DEVICE_TOKEN_TTL_SECONDS: int(60, 900).default(900),
+  ENCLAVE_SYNC_MAX_FRAME_BYTES: int(64 * 1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  ENCLAVE_SYNC_HEARTBEAT_SECONDS: int(1, 600).default(30),
+  ENCLAVE_SYNC_FRAMES_PER_SECOND: int(1, 100_000).default(100),
+  ENCLAVE_SYNC_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
 });
 
 export interface Config {
@@ -50,6 +55,18 @@ export interface Config {
   exportRatePerUser: number;
   dbCacheKiB: number;
   securityContact: string;
+  deviceTokenTtlSeconds: number;
+  sync: SyncLimits;
+}
+
+export interface SyncLimits {
+  /** Largest frame a client may send; a bigger one closes the connection (1009). */
+  maxFrameBytes: number;
+  heartbeatMs: number;
+  /** Frames a connection may send per second, sustained; twice that in a burst. */
+  framesPerSecond: number;
+  /** Bytes queued for a client beyond which live events are dropped (and `resync` sent later). */
+  maxBufferedBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -82,5 +99,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exportRatePerUser: e.ENCLAVE_EXPORT_RATE_PER_USER,
     dbCacheKiB: e.ENCLAVE_DB_CACHE_KIB,
     securityContact: e.ENCLAVE_SECURITY_CONTACT,
+    deviceTokenTtlSeconds: e.ENCLAVE_DEVICE_TOKEN_TTL_SECONDS,
+    sync: {
+      maxFrameBytes: e.ENCLAVE_SYNC_MAX_FRAME_BYTES,
+      heartbeatMs: e.ENCLAVE_SYNC_HEARTBEAT_SECONDS * 1000,
+      framesPerSecond: e.ENCLAVE_SYNC_FRAMES_PER_SECOND,
+      maxBufferedBytes: e.ENCLAVE_SYNC_MAX_BUFFERED_BYTES,
+    },
   };
 }

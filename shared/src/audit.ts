@@ -10,6 +10,7 @@ export const AuditTargetKind = z.enum([
   'invitation',
   'workspace',
   'device',
+  'pairing',
 ]);
 export type AuditTargetKind = z.infer<typeof AuditTargetKind>;
 

@@ -17,6 +17,10 @@ export const ErrorCode = z.enum([
   'rate_limited',
   'setup_unavailable',
   'signup_closed',
+  /** The device was revoked; `details.wipe` says whether it must delete its local data. */
+  'device_revoked',
+  /** The client speaks a protocol version this server does not. */
+  'update_required',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -53,6 +57,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   rate_limited: 429,
   setup_unavailable: 410,
   signup_closed: 403,
+  device_revoked: 401,
+  update_required: 426,
   internal: 500,
 };
 

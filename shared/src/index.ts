@@ -9,3 +9,5 @@ export * from './roles';
 export * from './workspace-schema';
 export * from './workspaces';
 export * from './api/routes';
+export * from './devices';
+export * from './sync';

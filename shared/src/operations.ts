@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Email } from './auth';
+import { DevicePlatform, PAIRING_DEFAULT_TTL_SECONDS, PAIRING_MAX_TTL_SECONDS, PublicKey } from './devices';
 import { Key, RecordId, Uuid } from './ids';
 import { RecordData } from './records';
 import { CustomRole, MemberRoles } from './roles';
@@ -40,6 +41,30 @@ export const Operation = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('member.setRoles'), userId: Uuid, roles: MemberRoles }),
   z.strictObject({ type: z.literal('member.remove'), userId: Uuid }),
   z.strictObject({ type: z.literal('workspace.rename'), name: z.string().trim().min(1).max(100) }),
+  /** Deletes the workspace: every device is revoked with a wipe, and the workspace is gone for everyone. */
+  z.strictObject({ type: z.literal('workspace.delete') }),
+  z.strictObject({
+    type: z.literal('device.createPairing'),
+    forUserId: Uuid.optional(),
+    ttlSeconds: z.number().int().min(60).max(PAIRING_MAX_TTL_SECONDS).default(PAIRING_DEFAULT_TTL_SECONDS),
+  }),
+  z.strictObject({ type: z.literal('device.cancelPairing'), pairingId: Uuid }),
+  /** Redeems a pairing: only the server makes this operation, after checking the pairing code. */
+  z.strictObject({
+    type: z.literal('device.pair'),
+    pairingId: Uuid,
+    deviceId: Uuid,
+    publicKey: PublicKey,
+    name: z.string().trim().min(1).max(80),
+    platform: DevicePlatform,
+    appVersion: z.string().trim().min(1).max(40),
+  }),
+  z.strictObject({
+    type: z.literal('device.rename'),
+    deviceId: Uuid,
+    name: z.string().trim().min(1).max(80),
+  }),
+  z.strictObject({ type: z.literal('device.revoke'), deviceId: Uuid, wipe: z.boolean().default(false) }),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationType = Operation['type'];

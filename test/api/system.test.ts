@@ -172,8 +172,9 @@ describe('system endpoints and headers', () => {
         expect(op?.operationId).toBe(name);
         operationIds.add(String(op?.operationId));
         expect(op?.summary).toBe(route.summary);
-        // The session requirement is stated where, and only where, a session is needed.
+        // The session or device requirement is stated where, and only where, one is needed.
         if (route.auth === 'session') expect(op?.security, name).toEqual([{ session: [] }]);
+        else if (route.auth === 'device') expect(op?.security, name).toEqual([{ device: [] }]);
         else expect(op?.security, name).toBeUndefined();
         expect(Object.keys(op?.responses as Json), name).toContain(String(route.status));
       }

@@ -3,6 +3,7 @@ import { hashToken, newToken } from '../crypto/tokens';
 import { can, isBuiltInRole, type WorkspaceAbility } from '../policy/policy';
 import type { InvitationRow, MemberRow } from '../store/types';
 import type { Handler, HandlerEnv } from './context';
+import { revokeDevicesOf } from './device-ops';
 import { AppError, conflict, forbidden, invalid, notFound } from './errors';
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -261,14 +262,16 @@ export const removeMember: Handler<OperationOf<'member.remove'>> = async (op, en
     if (!leaving) requireAbility(env, 'owners.manage');
     if ((await ownersOtherThan(env, member.userId)) === 0) throw conflict('The last owner cannot be removed');
   }
+  // A member's devices leave with the member: a device is never more than its owner's access.
+  const revoked = await revokeDevicesOf(env, member.userId, false);
   return {
     change: {
       action: 'member.remove',
       target: { kind: 'member', entityType: null, id: member.userId },
       before: member,
       after: null,
-      details: null,
-      mutations: [{ kind: 'member.delete', userId: member.userId }],
+      details: revoked.ids.length > 0 ? { revokedDevices: revoked.ids } : null,
+      mutations: [{ kind: 'member.delete', userId: member.userId }, ...revoked.mutations],
     },
   };
 };

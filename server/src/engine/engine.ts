@@ -1,8 +1,16 @@
 import { issuesOf, Operation, type AuditEvent, type WorkspaceRecord } from '@enclave/shared';
 import { uuidv7 } from '../crypto/uuid7';
 import { isBuiltInRole, resolvePermissions, type Permissions } from '../policy/policy';
-import { RevisionConflict, type PendingChange, type Store, type WorkspaceStore } from '../store/types';
+import {
+  PairingUnavailable,
+  RevisionConflict,
+  type CommitResult,
+  type PendingChange,
+  type Store,
+  type WorkspaceStore,
+} from '../store/types';
 import * as admin from './admin-ops';
+import * as devices from './device-ops';
 import type { ChangeFeed } from './change-feed';
 import type { Handler, HandlerEnv, HandlerOutcome, OperationContext } from './context';
 import { AppError, conflict, invalid, notFound } from './errors';
@@ -25,6 +33,12 @@ const handlers: { [T in Operation['type']]: Handler<Extract<Operation, { type: T
   'member.setRoles': admin.setMemberRoles,
   'member.remove': admin.removeMember,
   'workspace.rename': admin.renameWorkspace,
+  'workspace.delete': devices.deleteWorkspace,
+  'device.createPairing': devices.createPairing,
+  'device.cancelPairing': devices.cancelPairing,
+  'device.pair': devices.pairDevice,
+  'device.rename': devices.renameDevice,
+  'device.revoke': devices.revokeDevice,
 };
 
 /** Operations that can share a batch: they read and write records only, so a batch overlay suffices. */
@@ -34,6 +48,25 @@ const BATCHABLE = new Set<Operation['type']>([
   'record.delete',
   'record.restore',
 ]);
+
+/** What an `executeEach` item sees while it plans its operations. */
+export interface EachView {
+  getRecord: (id: string) => Promise<Omit<WorkspaceRecord, 'seq'> | null>;
+  perms: Permissions;
+}
+export type EachItem = (view: EachView) => Promise<Operation[]>;
+export type EachOutcome = { ok: true; results: OperationResult[] } | { ok: false; error: AppError };
+
+function parseOperation(raw: unknown, pathPrefix: string): Operation {
+  const parsed = Operation.safeParse(raw);
+  if (!parsed.success) {
+    throw invalid(
+      'The operation is not valid',
+      issuesOf(parsed.error).map((i) => ({ ...i, path: `${pathPrefix}${i.path}` })),
+    );
+  }
+  return parsed.data;
+}
 
 export interface OperationResult {
   event: AuditEvent | null;
@@ -66,22 +99,31 @@ export class CommandEngine {
    * operations may hold record operations only.
    */
   async executeBatch(ctx: OperationContext, input: readonly unknown[]): Promise<OperationResult[]> {
-    const ops = input.map((raw, index) => {
-      const parsed = Operation.safeParse(raw);
-      if (!parsed.success) {
-        throw invalid(
-          'The operation is not valid',
-          issuesOf(parsed.error).map((i) => ({
-            ...i,
-            path: input.length > 1 ? `${index}.${i.path}` : i.path,
-          })),
-        );
-      }
-      return parsed.data;
-    });
+    const ops = input.map((raw, index) => parseOperation(raw, input.length > 1 ? `${String(index)}.` : ''));
     if (ops.length > 1 && !ops.every((op) => BATCHABLE.has(op.type))) {
       throw invalid('Only record operations can be batched');
     }
+    const [outcome] = await this.run(ctx, [async () => ops], 'all');
+    if (!outcome) throw new Error('no outcome');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.results;
+  }
+
+  /**
+   * Applies items independently, in order, and commits the accepted ones together: an item that
+   * is refused changes nothing, and the others go ahead. Each item sees the state left by the
+   * items before it, and plans its record operations from that state (sync push: compare the
+   * client's assumed state with the current one, then write). Record operations only.
+   */
+  async executeEach(ctx: OperationContext, items: readonly EachItem[]): Promise<EachOutcome[]> {
+    return this.run(ctx, items, 'each');
+  }
+
+  private async run(
+    ctx: OperationContext,
+    items: readonly EachItem[],
+    mode: 'all' | 'each',
+  ): Promise<EachOutcome[]> {
     const ws = await this.store.workspace(ctx.workspaceId);
     if (!ws) throw notFound('Workspace');
 
@@ -92,63 +134,97 @@ export class CommandEngine {
       const schema = await ws.getSchema();
       const now = this.clock().toISOString();
       const overlay = new Map<string, Omit<WorkspaceRecord, 'seq'>>();
-      const env: HandlerEnv = {
-        ctx,
-        store: ws,
-        perms,
-        schema,
-        now,
-        newId: uuidv7,
-        getRecord: async (id) => overlay.get(id) ?? (await ws.getRecord(id)),
-      };
-      const outcomes: HandlerOutcome[] = [];
-      for (const op of ops) {
-        const outcome = await (handlers[op.type] as Handler<Operation>)(op, env);
-        for (const m of outcome.change?.mutations ?? []) {
-          if (m.kind === 'record.put') overlay.set(m.record.id, m.record);
+      const planned: { outcomes: HandlerOutcome[] }[] = [];
+      const results: (EachOutcome | null)[] = [];
+      for (const item of items) {
+        // An item's writes are visible to itself at once, and to later items only if it is accepted.
+        const staged = new Map<string, Omit<WorkspaceRecord, 'seq'>>();
+        const env: HandlerEnv = {
+          ctx,
+          store: ws,
+          perms,
+          schema,
+          now,
+          newId: uuidv7,
+          getRecord: async (id) => staged.get(id) ?? overlay.get(id) ?? (await ws.getRecord(id)),
+        };
+        try {
+          const itemOps = await item({ getRecord: (id) => env.getRecord(id), perms });
+          // Items build operations in code; they are checked like any other input all the same.
+          const ops = mode === 'each' ? itemOps.map((op) => parseOperation(op, '')) : itemOps;
+          if (mode === 'each' && !ops.every((op) => BATCHABLE.has(op.type)))
+            throw invalid('Only record operations can be applied this way');
+          const outcomes: HandlerOutcome[] = [];
+          for (const op of ops) {
+            const outcome = await (handlers[op.type] as Handler<Operation>)(op, env);
+            for (const m of outcome.change?.mutations ?? []) {
+              if (m.kind === 'record.put') staged.set(m.record.id, m.record);
+            }
+            outcomes.push(outcome);
+          }
+          for (const [id, record] of staged) overlay.set(id, record);
+          planned.push({ outcomes });
+          results.push(null);
+        } catch (error) {
+          if (!(error instanceof AppError) || mode === 'all') throw error;
+          planned.push({ outcomes: [] });
+          results.push({ ok: false, error });
         }
-        outcomes.push(outcome);
       }
+
       const changes: PendingChange[] = [];
-      for (const outcome of outcomes) {
-        if (!outcome.change) continue;
-        const { mutations, ...event } = outcome.change;
-        changes.push({
-          mutations,
-          event: {
-            ...event,
-            id: uuidv7(),
-            time: now,
-            actor: ctx.actor,
-            ip: ctx.request.ip,
-            userAgent: ctx.request.userAgent,
-            requestId: ctx.request.requestId,
-          },
+      for (const { outcomes } of planned) {
+        for (const outcome of outcomes) {
+          if (!outcome.change) continue;
+          const { mutations, ...event } = outcome.change;
+          changes.push({
+            mutations,
+            event: {
+              ...event,
+              id: uuidv7(),
+              time: now,
+              actor: ctx.actor,
+              ip: ctx.request.ip,
+              userAgent: ctx.request.userAgent,
+              requestId: ctx.request.requestId,
+            },
+          });
+        }
+      }
+      let committed: CommitResult = { events: [], records: [] };
+      if (changes.length > 0) {
+        try {
+          committed = await ws.commit(changes);
+        } catch (error) {
+          if (error instanceof RevisionConflict)
+            throw conflict('The record has changed; read it again', { recordId: error.recordId });
+          if (error instanceof PairingUnavailable)
+            throw new AppError('gone', 'The pairing code was already used; ask for a new one');
+          throw error;
+        }
+        await this.updateControlIndexes(ctx.workspaceId, changes);
+        this.feed.publish({
+          workspaceId: ctx.workspaceId,
+          events: committed.events,
+          records: committed.records,
         });
+        if (committed.events.some((e) => e.action === 'workspace.delete')) {
+          await this.store.deleteWorkspace(ctx.workspaceId, now);
+        }
       }
-      if (changes.length === 0) return outcomes.map((o) => this.resultOf(o, null, null));
-      let committed;
-      try {
-        committed = await ws.commit(changes);
-      } catch (error) {
-        if (error instanceof RevisionConflict)
-          throw conflict('The record has changed; read it again', { recordId: error.recordId });
-        throw error;
-      }
-      await this.updateControlIndexes(ctx.workspaceId, changes);
-      this.feed.publish({
-        workspaceId: ctx.workspaceId,
-        events: committed.events,
-        records: committed.records,
-      });
 
       let next = 0;
-      return outcomes.map((outcome) => {
-        if (!outcome.change) return this.resultOf(outcome, null, null);
-        const event = committed.events[next++] as AuditEvent;
-        const record =
-          committed.records.find((r) => r.id === event.target.id && event.target.kind === 'record') ?? null;
-        return this.resultOf(outcome, event, record);
+      return planned.map(({ outcomes }, index) => {
+        const refused = results[index];
+        if (refused) return refused;
+        const opResults = outcomes.map((outcome) => {
+          if (!outcome.change) return this.resultOf(outcome, null, null);
+          const event = committed.events[next++] as AuditEvent;
+          const record =
+            committed.records.find((r) => r.id === event.target.id && event.target.kind === 'record') ?? null;
+          return this.resultOf(outcome, event, record);
+        });
+        return { ok: true, results: opResults };
       });
     });
   }

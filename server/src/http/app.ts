@@ -3,8 +3,9 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { AppDeps } from './deps';
 import { errorHandler, sendError } from './errors';
-import { jsonOnly, originCheck, requestId, sessionAuth } from './middleware';
+import { deviceAuth, jsonOnly, originCheck, requestId, sessionAuth } from './middleware';
 import { auditRoutes } from './routes/audit.routes';
+import { deviceRoutes } from './routes/devices.routes';
 import { authRoutes } from './routes/auth.routes';
 import { recordRoutes } from './routes/records.routes';
 import { systemRoutes } from './routes/system.routes';
@@ -45,7 +46,8 @@ export function createApp(deps: AppDeps): Express {
       customProps: (req) => {
         const r = req as express.Request;
         return {
-          userId: r.auth?.user.id,
+          userId: r.auth?.user.id ?? r.device?.owner.userId,
+          deviceId: r.device?.device.id,
           workspaceId: (r.params as Record<string, string> | undefined)?.workspaceId,
         };
       },
@@ -91,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(sessionAuth(deps.sessions, deps.config.sessionIdleMs));
+  app.use(deviceAuth(deps.devices));
   app.use(originCheck(deps.origin));
 
   app.use(systemRoutes(deps));
@@ -98,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(workspaceRoutes(deps));
   app.use(recordRoutes(deps));
   app.use(auditRoutes(deps));
+  app.use(deviceRoutes(deps));
 
   app.use((_req, res) => sendError(res, 'not_found', 'No such endpoint'));
   app.use(errorHandler(deps.logger));

@@ -2,6 +2,8 @@ import type { AccountsService } from '../auth/accounts.service';
 import type { Mailer } from '../auth/mailer';
 import type { SessionService, Authenticated } from '../auth/sessions.service';
 import type { Config } from '../config';
+import type { AuthenticatedDevice, DevicesService } from '../devices/devices.service';
+import type { SyncHub } from '../sync/sync-hub';
 import type { ChangeFeed } from '../engine/change-feed';
 import type { CommandEngine } from '../engine/engine';
 import type { Logger } from '../logger';
@@ -19,6 +21,9 @@ export interface AppDeps {
   sessions: SessionService;
   accounts: AccountsService;
   workspaces: WorkspacesService;
+  devices: DevicesService;
+  /** Live sync connections; set once the sync endpoint is attached to the HTTP server. */
+  hub: SyncHub | null;
   /** The server's public origin (scheme://host:port), known once it listens. */
   origin: () => string;
 }
@@ -27,5 +32,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     id: string;
     auth: Authenticated | null;
+    device: AuthenticatedDevice | null;
   }
 }

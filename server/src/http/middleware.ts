@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit, type Options } from 'express-rate-limit';
 import type { SessionService } from '../auth/sessions.service';
+import type { DevicesService } from '../devices/devices.service';
+import { AppError } from '../engine/errors';
 import { readCookie, SESSION_COOKIE, setSessionCookie } from './cookies';
 import { sendError } from './errors';
 
@@ -41,6 +43,27 @@ export function sessionAuth(sessions: SessionService, idleMs: number): RequestHa
         userAgent: req.get('user-agent') ?? null,
       });
       if (req.auth?.newToken) setSessionCookie(res, req.auth.newToken, idleMs);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/**
+ * Resolves a device's bearer token, if one is sent. Only device routes act on it; a refused token
+ * (revoked device, deleted workspace, bad signature) is refused on any route, so a device learns
+ * of its revocation whatever it calls.
+ */
+export function deviceAuth(devices: DevicesService): RequestHandler {
+  return async (req, _res, next) => {
+    req.device = null;
+    const header = req.get('authorization');
+    if (header === undefined) return next();
+    const match = /^Bearer ([A-Za-z0-9._-]{1,4096})$/.exec(header);
+    try {
+      if (!match?.[1]) throw new AppError('unauthorized', 'Send the device access token as "Bearer <token>"');
+      req.device = await devices.authenticate(match[1], req.ip ?? null);
       next();
     } catch (error) {
       next(error);

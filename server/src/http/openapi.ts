@@ -59,6 +59,7 @@ export function buildOpenApi(version: string): JsonSchema {
       },
     };
     if (route.auth === 'session') operation.security = [{ session: [] }];
+    if (route.auth === 'device') operation.security = [{ device: [] }];
     if (route.body) {
       operation.requestBody = {
         required: true,
@@ -77,7 +78,10 @@ export function buildOpenApi(version: string): JsonSchema {
     },
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'enclave_session' } },
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'enclave_session' },
+        device: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
     },
     paths,
   };

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { issuesOf, type RouteContract } from '@enclave/shared';
 import type { z } from 'zod';
 import type { Authenticated } from '../auth/sessions.service';
+import type { AuthenticatedDevice } from '../devices/devices.service';
 import type { RequestMeta } from '../engine/context';
 import { AppError } from '../engine/errors';
 
@@ -12,6 +13,7 @@ export interface Call<R extends RouteContract> {
   query: Out<R['query']>;
   body: Out<R['body']>;
   auth: R['auth'] extends 'session' ? Authenticated : Authenticated | null;
+  device: R['auth'] extends 'device' ? AuthenticatedDevice : null;
   meta: RequestMeta;
   req: Request;
   res: Response;
@@ -49,6 +51,9 @@ export function bind<R extends RouteContract>(
       if (contract.auth === 'session' && !req.auth) {
         throw new AppError('unauthorized', 'Sign in first');
       }
+      if (contract.auth === 'device' && !req.device) {
+        throw new AppError('unauthorized', 'Send the device access token (Authorization: Bearer)');
+      }
       if (!contract.body && req.body !== undefined && Object.keys(req.body as object).length > 0) {
         throw new AppError('validation_failed', 'This request takes no body');
       }
@@ -61,6 +66,7 @@ export function bind<R extends RouteContract>(
         query: parse(contract.query, req.query, 'query'),
         body: parse(contract.body, req.body, 'body'),
         auth: req.auth,
+        device: contract.auth === 'device' ? req.device : null,
         meta: requestMeta(req),
         req,
         res,

@@ -12,6 +12,10 @@ export type WorkspaceAbility =
   /** Granting or taking the owner role, removing an owner. */
   | 'owners.manage'
   | 'workspace.manage'
+  /** Pairing devices for other members, and renaming or revoking anyone's device. */
+  | 'devices.manage'
+  /** Deleting the workspace. */
+  | 'workspace.delete'
   | 'audit.read';
 
 export type RecordAbility = keyof EntityPermission;
@@ -35,12 +39,21 @@ const builtIns: Record<BuiltInRole, { abilities: WorkspaceAbility[]; records: En
       'members.manage',
       'owners.manage',
       'workspace.manage',
+      'devices.manage',
+      'workspace.delete',
       'audit.read',
     ],
     records: ALL,
   },
   admin: {
-    abilities: ['schema.manage', 'roles.manage', 'members.manage', 'workspace.manage', 'audit.read'],
+    abilities: [
+      'schema.manage',
+      'roles.manage',
+      'members.manage',
+      'workspace.manage',
+      'devices.manage',
+      'audit.read',
+    ],
     records: ALL,
   },
   member: { abilities: [], records: ALL },

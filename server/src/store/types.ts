@@ -98,6 +98,17 @@ export interface ControlStore {
   /** The index of who belongs where, for listing; each workspace's own member table is authoritative. */
   setMembershipIndex(userId: string, workspaceId: string, member: boolean): Promise<void>;
   listWorkspaceIdsOfUser(userId: string): Promise<string[]>;
+  /**
+   * Marks a workspace deleted: it is then unknown to `getWorkspace` and every listing. Its data
+   * stays encrypted on disk until the retention sweep shreds it.
+   */
+  markWorkspaceDeleted(id: string, at: string): Promise<void>;
+
+  /** Which workspace a pairing code belongs to (a code alone must find its workspace). */
+  indexPairing(tokenHash: string, workspaceId: string, expiresAt: string): Promise<void>;
+  findPairingWorkspace(tokenHash: string): Promise<string | null>;
+  unindexPairing(tokenHash: string): Promise<void>;
+  deleteExpiredPairingIndex(now: string): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -123,6 +134,42 @@ export interface InvitationRow {
   cancelledAt: string | null;
 }
 
+export interface DeviceRow {
+  id: string;
+  ownerId: string;
+  name: string;
+  platform: string;
+  appVersion: string;
+  /** Ed25519 public key, raw 32 bytes in base64url: what renewal signatures are checked against. */
+  publicKey: string;
+  pairedBy: string;
+  pairedAt: string;
+  lastSeenAt: string | null;
+  lastIp: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  wipe: boolean;
+}
+
+export interface PairingRow {
+  id: string;
+  tokenHash: string;
+  forUserId: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  deviceId: string | null;
+  cancelledAt: string | null;
+}
+
+/** Thrown by `commit` when a pairing was used or cancelled meanwhile; nothing was written. */
+export class PairingUnavailable extends Error {
+  constructor(readonly pairingId: string) {
+    super(`pairing ${pairingId} is no longer available`);
+  }
+}
+
 /** A change to workspace state; a commit applies a list of them together with their audit events. */
 export type Mutation =
   | { kind: 'record.put'; record: Omit<WorkspaceRecord, 'seq'>; expectedRev: number | null }
@@ -132,7 +179,12 @@ export type Mutation =
   | { kind: 'role.put'; role: CustomRole }
   | { kind: 'role.delete'; key: string }
   | { kind: 'invitation.put'; invitation: InvitationRow }
-  | { kind: 'meta.put'; key: string; value: string };
+  | { kind: 'meta.put'; key: string; value: string }
+  /** Inserts or updates a device; `lastSeenAt`/`lastIp` are kept as they are (see `touchDevice`). */
+  | { kind: 'device.put'; device: DeviceRow }
+  | { kind: 'pairing.put'; pairing: PairingRow }
+  /** Marks a pairing used, only if it is still unused and not cancelled; else the commit throws `PairingUnavailable`. */
+  | { kind: 'pairing.consume'; pairingId: string; usedAt: string; deviceId: string };
 
 /** An audit event before the store gives it its sequence number and hash. */
 export type PendingAuditEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
@@ -197,6 +249,14 @@ export interface WorkspaceStore {
   getInvitationByTokenHash(tokenHash: string): Promise<InvitationRow | null>;
   listInvitations(): Promise<InvitationRow[]>;
 
+  getDevice(id: string): Promise<DeviceRow | null>;
+  listDevices(): Promise<DeviceRow[]>;
+  /** Notes when and from where a device was last seen: telemetry, not a state change, so not audited. */
+  touchDevice(id: string, at: string, ip: string | null): Promise<void>;
+  getPairing(id: string): Promise<PairingRow | null>;
+  getPairingByTokenHash(tokenHash: string): Promise<PairingRow | null>;
+  listPairings(): Promise<PairingRow[]>;
+
   getAuditEvent(id: string): Promise<AuditEvent | null>;
   queryAudit(filter: AuditFilter): Promise<AuditEvent[]>;
   /** Events in sequence order, in pages, for verification and export. */
@@ -213,8 +273,10 @@ export interface Store {
   readonly control: ControlStore;
   /** Creates the workspace's storage with a fresh data key; the row is registered in the control store. */
   createWorkspace(row: Omit<WorkspaceRow, 'wrappedKey'>): Promise<WorkspaceStore>;
-  /** The workspace's store, or null if there is no such workspace. */
+  /** The workspace's store, or null if there is no such workspace (or it was deleted). */
   workspace(id: string): Promise<WorkspaceStore | null>;
+  /** Deletes a workspace: from now on it is unknown; see `ControlStore.markWorkspaceDeleted`. */
+  deleteWorkspace(id: string, at: string): Promise<void>;
   readiness(): Promise<boolean>;
   close(): Promise<void>;
 }

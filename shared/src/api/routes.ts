@@ -12,6 +12,23 @@ import {
   RequestPasswordResetBody,
   ResetPasswordBody,
 } from '../auth';
+import {
+  AccessToken,
+  Challenge,
+  ChallengeBody,
+  CreatePairingBody,
+  DeleteWorkspaceBody,
+  Device,
+  DeviceList,
+  DevicePaired,
+  DeviceSelf,
+  PairingCreated,
+  PairingList,
+  RedeemPairingBody,
+  RenameDeviceBody,
+  RenewTokenBody,
+  RevokeDeviceBody,
+} from '../devices';
 import { Key, RecordId, Uuid } from '../ids';
 import { CreateRecordBody, ListRecordsQuery, PatchRecordBody, RecordPage, WorkspaceRecord } from '../records';
 import { CustomRole, PutRoleBody } from '../roles';
@@ -37,8 +54,8 @@ export interface RouteContract {
   path: string;
   summary: string;
   tag: string;
-  /** `session`: a signed-in user (cookie). `none`: public. */
-  auth: 'none' | 'session';
+  /** `session`: a signed-in user (cookie). `device`: a paired device (bearer access token). `none`: public. */
+  auth: 'none' | 'session' | 'device';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -57,6 +74,8 @@ const MemberParams = z.strictObject({ workspaceId: Uuid, userId: Uuid });
 const InvitationParams = z.strictObject({ workspaceId: Uuid, invitationId: Uuid });
 const EventParams = z.strictObject({ workspaceId: Uuid, eventId: Uuid });
 const SessionParams = z.strictObject({ sessionId: Uuid });
+const PairingParams = z.strictObject({ workspaceId: Uuid, pairingId: Uuid });
+const DeviceParams = z.strictObject({ workspaceId: Uuid, deviceId: Uuid });
 
 const ws = '/api/v1/workspaces/:workspaceId';
 
@@ -204,6 +223,129 @@ export const routes = {
     body: RenameWorkspaceBody,
     response: WorkspaceSummary,
     status: 200,
+  },
+  deleteWorkspace: {
+    method: 'delete',
+    path: ws,
+    summary:
+      'Delete a workspace (owners only; type its name to confirm). Every device is revoked and told to wipe.',
+    tag: 'workspaces',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: DeleteWorkspaceBody,
+    status: 204,
+  },
+  createPairing: {
+    method: 'post',
+    path: `${ws}/pairings`,
+    summary:
+      'Make a one-time pairing code for a device (shown once). Members pair their own devices; admins anyone’s.',
+    tag: 'devices',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: CreatePairingBody,
+    response: PairingCreated,
+    status: 201,
+  },
+  listPairings: {
+    method: 'get',
+    path: `${ws}/pairings`,
+    summary: 'Pairing codes made in this workspace (admins: all; members: their own)',
+    tag: 'devices',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: PairingList,
+    status: 200,
+  },
+  cancelPairing: {
+    method: 'delete',
+    path: `${ws}/pairings/:pairingId`,
+    summary: 'Cancel a pairing code that has not been used',
+    tag: 'devices',
+    auth: 'session',
+    params: PairingParams,
+    status: 204,
+  },
+  listDevices: {
+    method: 'get',
+    path: `${ws}/devices`,
+    summary: 'Paired devices (admins: all; members: their own)',
+    tag: 'devices',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: DeviceList,
+    status: 200,
+  },
+  renameDevice: {
+    method: 'patch',
+    path: `${ws}/devices/:deviceId`,
+    summary: 'Rename a device',
+    tag: 'devices',
+    auth: 'session',
+    params: DeviceParams,
+    body: RenameDeviceBody,
+    response: Device,
+    status: 200,
+  },
+  revokeDevice: {
+    method: 'post',
+    path: `${ws}/devices/:deviceId/revoke`,
+    summary:
+      'Revoke a device: its connections close at once and every later request is refused; with wipe, the app deletes its local data',
+    tag: 'devices',
+    auth: 'session',
+    params: DeviceParams,
+    body: RevokeDeviceBody,
+    response: Device,
+    status: 200,
+  },
+  redeemPairing: {
+    method: 'post',
+    path: '/api/v1/devices/pair',
+    summary:
+      'Pair a device with a one-time code: registers its public key and returns a short-lived access token',
+    tag: 'devices',
+    auth: 'none',
+    body: RedeemPairingBody,
+    response: DevicePaired,
+    status: 201,
+  },
+  deviceChallenge: {
+    method: 'post',
+    path: '/api/v1/devices/challenge',
+    summary: 'A single-use challenge for a device to sign when renewing its access token',
+    tag: 'devices',
+    auth: 'none',
+    body: ChallengeBody,
+    response: Challenge,
+    status: 200,
+  },
+  renewDeviceToken: {
+    method: 'post',
+    path: '/api/v1/devices/token',
+    summary: 'A new access token for a device that signed a fresh challenge with its private key',
+    tag: 'devices',
+    auth: 'none',
+    body: RenewTokenBody,
+    response: AccessToken,
+    status: 200,
+  },
+  deviceSelf: {
+    method: 'get',
+    path: '/api/v1/device',
+    summary: 'The calling device, its workspace and the workspace schema',
+    tag: 'devices',
+    auth: 'device',
+    response: DeviceSelf,
+    status: 200,
+  },
+  unpairDevice: {
+    method: 'post',
+    path: '/api/v1/device/unpair',
+    summary: 'The calling device revokes itself (sign-out on the device)',
+    tag: 'devices',
+    auth: 'device',
+    status: 204,
   },
   getSchema: {
     method: 'get',

@@ -114,13 +114,29 @@ export class SqliteControlStore implements ControlStore {
         `INSERT INTO workspaces (id, name, created_at, created_by, wrapped_key)
          VALUES (@id, @name, @createdAt, @createdBy, @wrappedKey)`,
       ),
-      workspaceById: db.prepare<[string], WorkspaceDbRow>('SELECT * FROM workspaces WHERE id = ?'),
-      listWorkspaces: db.prepare<[], WorkspaceDbRow>('SELECT * FROM workspaces ORDER BY created_at'),
+      workspaceById: db.prepare<[string], WorkspaceDbRow>(
+        'SELECT * FROM workspaces WHERE id = ? AND deleted_at IS NULL',
+      ),
+      listWorkspaces: db.prepare<[], WorkspaceDbRow>(
+        'SELECT * FROM workspaces WHERE deleted_at IS NULL ORDER BY created_at',
+      ),
+      markDeleted: db.prepare('UPDATE workspaces SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+      forgetMemberships: db.prepare('DELETE FROM user_workspaces WHERE workspace_id = ?'),
+      forgetPairings: db.prepare('DELETE FROM pairing_index WHERE workspace_id = ?'),
+      indexPairing: db.prepare(
+        'INSERT INTO pairing_index (token_hash, workspace_id, expires_at) VALUES (?, ?, ?)',
+      ),
+      findPairing: db.prepare<[string], { workspace_id: string }>(
+        'SELECT workspace_id FROM pairing_index WHERE token_hash = ?',
+      ),
+      unindexPairing: db.prepare('DELETE FROM pairing_index WHERE token_hash = ?'),
+      expirePairings: db.prepare('DELETE FROM pairing_index WHERE expires_at <= ?'),
       renameWorkspace: db.prepare('UPDATE workspaces SET name = ? WHERE id = ?'),
       addIndex: db.prepare('INSERT OR IGNORE INTO user_workspaces (user_id, workspace_id) VALUES (?, ?)'),
       removeIndex: db.prepare('DELETE FROM user_workspaces WHERE user_id = ? AND workspace_id = ?'),
       workspacesOfUser: db.prepare<[string], { workspace_id: string }>(
-        'SELECT workspace_id FROM user_workspaces WHERE user_id = ?',
+        `SELECT uw.workspace_id FROM user_workspaces uw JOIN workspaces w ON w.id = uw.workspace_id
+         WHERE uw.user_id = ? AND w.deleted_at IS NULL`,
       ),
     };
   }
@@ -259,6 +275,30 @@ export class SqliteControlStore implements ControlStore {
 
   async listWorkspaceIdsOfUser(userId: string) {
     return this.stmt.workspacesOfUser.all(userId).map((r) => r.workspace_id);
+  }
+
+  async markWorkspaceDeleted(id: string, at: string) {
+    this.db.transaction(() => {
+      this.stmt.markDeleted.run(at, id);
+      this.stmt.forgetMemberships.run(id);
+      this.stmt.forgetPairings.run(id);
+    })();
+  }
+
+  async indexPairing(tokenHash: string, workspaceId: string, expiresAt: string) {
+    this.stmt.indexPairing.run(tokenHash, workspaceId, expiresAt);
+  }
+
+  async findPairingWorkspace(tokenHash: string) {
+    return this.stmt.findPairing.get(tokenHash)?.workspace_id ?? null;
+  }
+
+  async unindexPairing(tokenHash: string) {
+    this.stmt.unindexPairing.run(tokenHash);
+  }
+
+  async deleteExpiredPairingIndex(now: string) {
+    return this.stmt.expirePairings.run(now).changes;
   }
 
   async close() {

@@ -66,6 +66,13 @@ export class EmbeddedStore implements Store {
     return store;
   }
 
+  async deleteWorkspace(id: string, at: string): Promise<void> {
+    await this.control.markWorkspaceDeleted(id, at);
+    const open = this.open.get(id);
+    this.open.delete(id);
+    open?.close();
+  }
+
   async readiness(): Promise<boolean> {
     try {
       await this.control.countUsers();

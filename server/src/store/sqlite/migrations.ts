@@ -44,6 +44,15 @@ export const controlMigrations: readonly string[] = [
     PRIMARY KEY (user_id, workspace_id)
   );
   `,
+  `
+  ALTER TABLE workspaces ADD COLUMN deleted_at TEXT;
+  CREATE TABLE pairing_index (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX pairing_index_expiry ON pairing_index(expires_at);
+  `,
 ];
 
 export const workspaceMigrations: readonly string[] = [
@@ -113,5 +122,34 @@ export const workspaceMigrations: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
   CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+  `,
+  `
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    paired_by TEXT NOT NULL,
+    paired_at TEXT NOT NULL,
+    last_seen_at TEXT,
+    last_ip TEXT,
+    revoked_at TEXT,
+    revoked_by TEXT,
+    wipe INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX devices_owner ON devices(owner_id);
+  CREATE TABLE pairings (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    for_user_id TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    device_id TEXT,
+    cancelled_at TEXT
+  );
   `,
 ];

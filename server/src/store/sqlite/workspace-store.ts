@@ -1,12 +1,15 @@
 import type { AuditEvent, CustomRole, WorkspaceRecord, WorkspaceSchema } from '@enclave/shared';
 import { eventHash } from '../../audit/chain';
 import {
+  PairingUnavailable,
   RevisionConflict,
   type AuditFilter,
   type ChainHead,
   type CommitResult,
+  type DeviceRow,
   type InvitationRow,
   type MemberRow,
+  type PairingRow,
   type PendingChange,
   type RecordListQuery,
   type WorkspaceStore,
@@ -65,6 +68,62 @@ interface InvitationDbRow {
   accepted_by: string | null;
   cancelled_at: string | null;
 }
+
+interface DeviceDbRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  platform: string;
+  app_version: string;
+  public_key: string;
+  paired_by: string;
+  paired_at: string;
+  last_seen_at: string | null;
+  last_ip: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  wipe: number;
+}
+
+interface PairingDbRow {
+  id: string;
+  token_hash: string;
+  for_user_id: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  device_id: string | null;
+  cancelled_at: string | null;
+}
+
+const toDevice = (r: DeviceDbRow): DeviceRow => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  name: r.name,
+  platform: r.platform,
+  appVersion: r.app_version,
+  publicKey: r.public_key,
+  pairedBy: r.paired_by,
+  pairedAt: r.paired_at,
+  lastSeenAt: r.last_seen_at,
+  lastIp: r.last_ip,
+  revokedAt: r.revoked_at,
+  revokedBy: r.revoked_by,
+  wipe: r.wipe === 1,
+});
+
+const toPairing = (r: PairingDbRow): PairingRow => ({
+  id: r.id,
+  tokenHash: r.token_hash,
+  forUserId: r.for_user_id,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+  deviceId: r.device_id,
+  cancelledAt: r.cancelled_at,
+});
 
 const toRecord = (r: RecordDbRow): WorkspaceRecord => ({
   id: r.id,
@@ -206,6 +265,29 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
          ON CONFLICT(id) DO UPDATE SET accepted_at = excluded.accepted_at, accepted_by = excluded.accepted_by,
            cancelled_at = excluded.cancelled_at`,
       ),
+      getDevice: db.prepare<[string], DeviceDbRow>('SELECT * FROM devices WHERE id = ?'),
+      listDevices: db.prepare<[], DeviceDbRow>('SELECT * FROM devices ORDER BY paired_at, id'),
+      putDevice: db.prepare(
+        `INSERT INTO devices (id, owner_id, name, platform, app_version, public_key, paired_by, paired_at,
+           revoked_at, revoked_by, wipe)
+         VALUES (@id, @ownerId, @name, @platform, @appVersion, @publicKey, @pairedBy, @pairedAt,
+           @revokedAt, @revokedBy, @wipe)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, revoked_at = excluded.revoked_at,
+           revoked_by = excluded.revoked_by, wipe = excluded.wipe`,
+      ),
+      touchDevice: db.prepare('UPDATE devices SET last_seen_at = ?, last_ip = ? WHERE id = ?'),
+      getPairing: db.prepare<[string], PairingDbRow>('SELECT * FROM pairings WHERE id = ?'),
+      pairingByToken: db.prepare<[string], PairingDbRow>('SELECT * FROM pairings WHERE token_hash = ?'),
+      listPairings: db.prepare<[], PairingDbRow>('SELECT * FROM pairings ORDER BY created_at DESC, id'),
+      putPairing: db.prepare(
+        `INSERT INTO pairings (id, token_hash, for_user_id, created_by, created_at, expires_at, used_at, device_id, cancelled_at)
+         VALUES (@id, @tokenHash, @forUserId, @createdBy, @createdAt, @expiresAt, @usedAt, @deviceId, @cancelledAt)
+         ON CONFLICT(id) DO UPDATE SET cancelled_at = excluded.cancelled_at`,
+      ),
+      consumePairing: db.prepare(
+        `UPDATE pairings SET used_at = ?, device_id = ?
+         WHERE id = ? AND used_at IS NULL AND cancelled_at IS NULL`,
+      ),
       getAudit: db.prepare<[string], AuditDbRow>('SELECT * FROM audit_events WHERE id = ?'),
       auditFrom: db.prepare<[number, number], AuditDbRow>(
         'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?',
@@ -325,6 +407,33 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return this.stmt.listInvitations.all().map(toInvitation);
   }
 
+  async getDevice(id: string) {
+    const row = this.stmt.getDevice.get(id);
+    return row ? toDevice(row) : null;
+  }
+
+  async listDevices() {
+    return this.stmt.listDevices.all().map(toDevice);
+  }
+
+  async touchDevice(id: string, at: string, ip: string | null) {
+    this.stmt.touchDevice.run(at, ip, id);
+  }
+
+  async getPairing(id: string) {
+    const row = this.stmt.getPairing.get(id);
+    return row ? toPairing(row) : null;
+  }
+
+  async getPairingByTokenHash(tokenHash: string) {
+    const row = this.stmt.pairingByToken.get(tokenHash);
+    return row ? toPairing(row) : null;
+  }
+
+  async listPairings() {
+    return this.stmt.listPairings.all().map(toPairing);
+  }
+
   async getAuditEvent(id: string) {
     const row = this.stmt.getAudit.get(id);
     return row ? toAuditEvent(row) : null;
@@ -401,6 +510,19 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
               break;
             case 'meta.put':
               this.stmt.putMeta.run(m.key, m.value);
+              break;
+            case 'device.put': {
+              const { lastSeenAt: _seen, lastIp: _ip, ...device } = m.device;
+              this.stmt.putDevice.run({ ...device, wipe: device.wipe ? 1 : 0 });
+              break;
+            }
+            case 'pairing.put':
+              this.stmt.putPairing.run(m.pairing);
+              break;
+            case 'pairing.consume':
+              // The guard in the WHERE clause is what makes a code single-use, across processes too.
+              if (this.stmt.consumePairing.run(m.usedAt, m.deviceId, m.pairingId).changes !== 1)
+                throw new PairingUnavailable(m.pairingId);
               break;
           }
         }

@@ -1,0 +1,198 @@
+import type { OperationOf } from '@enclave/shared';
+import { hashToken } from '../crypto/tokens';
+import { deviceView, pairingStatus, pairingView } from '../devices/device-view';
+import { newPairingCode } from '../devices/pairing-code';
+import { can } from '../policy/policy';
+import type { DeviceRow, Mutation, PairingRow } from '../store/types';
+import type { Handler, HandlerEnv } from './context';
+import { AppError, conflict, forbidden, notFound } from './errors';
+
+/**
+ * A device is managed by its owner, by itself, and by whoever may manage every device. To anyone
+ * else it is no device at all: the same 404 as an unknown id.
+ */
+async function controllableDevice(env: HandlerEnv, id: string): Promise<DeviceRow> {
+  const device = await env.store.getDevice(id);
+  const { actor, principal } = env.ctx;
+  const allowed =
+    device !== null &&
+    ((actor.kind === 'device' && actor.id === device.id) ||
+      device.ownerId === principal.userId ||
+      can(env.perms, 'devices.manage'));
+  if (!device || !allowed) throw notFound('Device');
+  return device;
+}
+
+export const createPairing: Handler<OperationOf<'device.createPairing'>> = async (op, env) => {
+  const forUserId = op.forUserId ?? env.ctx.principal.userId;
+  if (forUserId !== env.ctx.principal.userId && !can(env.perms, 'devices.manage')) {
+    throw forbidden('You may pair devices only for yourself');
+  }
+  if (!(await env.store.getMember(forUserId))) throw notFound('Member');
+  const code = newPairingCode();
+  const pairing: PairingRow = {
+    id: env.newId(),
+    tokenHash: hashToken(code),
+    forUserId,
+    createdBy: env.ctx.principal.userId,
+    createdAt: env.now,
+    expiresAt: new Date(Date.parse(env.now) + op.ttlSeconds * 1000).toISOString(),
+    usedAt: null,
+    deviceId: null,
+    cancelledAt: null,
+  };
+  return {
+    change: {
+      action: 'device.createPairing',
+      target: { kind: 'pairing', entityType: null, id: pairing.id },
+      before: null,
+      after: pairingView(pairing, env.now),
+      details: null,
+      mutations: [{ kind: 'pairing.put', pairing }],
+    },
+    result: { pairing: pairingView(pairing, env.now), code, tokenHash: pairing.tokenHash },
+  };
+};
+
+export const cancelPairing: Handler<OperationOf<'device.cancelPairing'>> = async (op, env) => {
+  const pairing = await env.store.getPairing(op.pairingId);
+  const mine =
+    pairing !== null &&
+    (pairing.createdBy === env.ctx.principal.userId || pairing.forUserId === env.ctx.principal.userId);
+  if (!pairing || (!mine && !can(env.perms, 'devices.manage'))) throw notFound('Pairing');
+  if (pairingStatus(pairing, env.now) !== 'pending')
+    throw conflict('The pairing code was already used, cancelled or expired');
+  const after: PairingRow = { ...pairing, cancelledAt: env.now };
+  return {
+    change: {
+      action: 'device.cancelPairing',
+      target: { kind: 'pairing', entityType: null, id: pairing.id },
+      before: pairingView(pairing, env.now),
+      after: pairingView(after, env.now),
+      details: null,
+      mutations: [{ kind: 'pairing.put', pairing: after }],
+    },
+    result: { tokenHash: pairing.tokenHash },
+  };
+};
+
+export const pairDevice: Handler<OperationOf<'device.pair'>> = async (op, env) => {
+  const { actor } = env.ctx;
+  if (actor.kind !== 'device' || actor.id !== op.deviceId) throw forbidden();
+  const pairing = await env.store.getPairing(op.pairingId);
+  if (!pairing) throw new AppError('invalid_credentials', 'The pairing code is not valid');
+  const status = pairingStatus(pairing, env.now);
+  if (status !== 'pending') throw new AppError('gone', `The pairing code was ${status}; ask for a new one`);
+  // The person the code was made for may have left the workspace since.
+  if (!(await env.store.getMember(pairing.forUserId)))
+    throw new AppError('gone', 'The pairing code is no longer valid; ask for a new one');
+  const device: DeviceRow = {
+    id: op.deviceId,
+    ownerId: pairing.forUserId,
+    name: op.name,
+    platform: op.platform,
+    appVersion: op.appVersion,
+    publicKey: op.publicKey,
+    pairedBy: pairing.createdBy,
+    pairedAt: env.now,
+    lastSeenAt: null,
+    lastIp: null,
+    revokedAt: null,
+    revokedBy: null,
+    wipe: false,
+  };
+  return {
+    change: {
+      action: 'device.pair',
+      target: { kind: 'device', entityType: null, id: device.id },
+      before: null,
+      after: deviceView(device),
+      details: { pairingId: pairing.id },
+      mutations: [
+        { kind: 'pairing.consume', pairingId: pairing.id, usedAt: env.now, deviceId: device.id },
+        { kind: 'device.put', device },
+      ],
+    },
+    result: { device: deviceView(device), tokenHash: pairing.tokenHash },
+  };
+};
+
+export const renameDevice: Handler<OperationOf<'device.rename'>> = async (op, env) => {
+  const device = await controllableDevice(env, op.deviceId);
+  if (device.name === op.name) return { change: null, result: { device: deviceView(device) } };
+  const after: DeviceRow = { ...device, name: op.name };
+  return {
+    change: {
+      action: 'device.rename',
+      target: { kind: 'device', entityType: null, id: device.id },
+      before: deviceView(device),
+      after: deviceView(after),
+      details: null,
+      mutations: [{ kind: 'device.put', device: after }],
+    },
+    result: { device: deviceView(after) },
+  };
+};
+
+/** The mutation that revokes a device, for revocation itself and for what implies it. */
+export function revocation(device: DeviceRow, by: string, at: string, wipe: boolean): Mutation {
+  return {
+    kind: 'device.put',
+    device: {
+      ...device,
+      revokedAt: device.revokedAt ?? at,
+      revokedBy: device.revokedBy ?? by,
+      wipe: device.wipe || wipe,
+    },
+  };
+}
+
+export const revokeDevice: Handler<OperationOf<'device.revoke'>> = async (op, env) => {
+  const device = await controllableDevice(env, op.deviceId);
+  // Revoking again may add a wipe (a laptop reported lost after it was revoked), never take one back.
+  if (device.revokedAt !== null && (device.wipe || !op.wipe)) throw conflict('The device is already revoked');
+  const mutation = revocation(device, env.ctx.actor.id, env.now, op.wipe);
+  const after = (mutation as Extract<Mutation, { kind: 'device.put' }>).device;
+  return {
+    change: {
+      action: 'device.revoke',
+      target: { kind: 'device', entityType: null, id: device.id },
+      before: deviceView(device),
+      after: deviceView(after),
+      details: { wipe: after.wipe },
+      mutations: [mutation],
+    },
+    result: { device: deviceView(after) },
+  };
+};
+
+/** Revocations of every active device of a user (on removal from the workspace). */
+export async function revokeDevicesOf(
+  env: HandlerEnv,
+  userId: string | null,
+  wipe: boolean,
+): Promise<{ mutations: Mutation[]; ids: string[] }> {
+  const devices = (await env.store.listDevices()).filter(
+    (d) => d.revokedAt === null && (userId === null || d.ownerId === userId),
+  );
+  return {
+    mutations: devices.map((d) => revocation(d, env.ctx.actor.id, env.now, wipe)),
+    ids: devices.map((d) => d.id),
+  };
+}
+
+export const deleteWorkspace: Handler<OperationOf<'workspace.delete'>> = async (_op, env) => {
+  if (!can(env.perms, 'workspace.delete')) throw forbidden('Only an owner may delete the workspace');
+  // The data is going away for everyone: every device is told to wipe its copy.
+  const revoked = await revokeDevicesOf(env, null, true);
+  return {
+    change: {
+      action: 'workspace.delete',
+      target: { kind: 'workspace', entityType: null, id: env.ctx.workspaceId },
+      before: { name: (await env.store.getMeta('name')) ?? '' },
+      after: null,
+      details: { revokedDevices: revoked.ids },
+      mutations: revoked.mutations,
+    },
+  };
+};

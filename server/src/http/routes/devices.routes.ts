@@ -1,0 +1,122 @@
+import { Router } from 'express';
+import { routes } from '@enclave/shared';
+import { deviceView, pairingView } from '../../devices/device-view';
+import { formatPairingCode, pairingLink } from '../../devices/pairing-code';
+import { forbidden, invalid } from '../../engine/errors';
+import { can } from '../../policy/policy';
+import type { AppDeps } from '../deps';
+import { limiter } from '../middleware';
+import { bind } from '../route';
+import { workspaceAccess } from '../workspace-access';
+
+export function deviceRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const { engine, devices, store, config } = deps;
+
+  // Redeeming guesses codes; renewal costs a signature check. Both are limited per address.
+  router.use('/api/v1/devices/pair', limiter({ windowMs: 60_000, limit: config.authRatePerIp }));
+  router.use(
+    ['/api/v1/devices/challenge', '/api/v1/devices/token'],
+    limiter({ windowMs: 60_000, limit: config.authRatePerIp * 4 }),
+  );
+
+  bind(router, routes.createPairing, async (call) => {
+    const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const { extra } = await engine.execute(access.ctx, { type: 'device.createPairing', ...call.body });
+    const { pairing, code, tokenHash } = extra as {
+      pairing: ReturnType<typeof pairingView>;
+      code: string;
+      tokenHash: string;
+    };
+    await store.control.indexPairing(tokenHash, call.params.workspaceId, pairing.expiresAt);
+    return { pairing, code: formatPairingCode(code), link: pairingLink(deps.origin(), code) };
+  });
+
+  bind(router, routes.listPairings, async (call) => {
+    const { ws, perms } = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const me = call.auth.user.id;
+    const now = new Date().toISOString();
+    const all = await ws.listPairings();
+    const visible = can(perms, 'devices.manage')
+      ? all
+      : all.filter((p) => p.createdBy === me || p.forUserId === me);
+    return { items: visible.map((p) => pairingView(p, now)) };
+  });
+
+  bind(router, routes.cancelPairing, async (call) => {
+    const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const { extra } = await engine.execute(access.ctx, {
+      type: 'device.cancelPairing',
+      pairingId: call.params.pairingId,
+    });
+    await store.control.unindexPairing(extra.tokenHash as string);
+  });
+
+  bind(router, routes.listDevices, async (call) => {
+    const { ws, perms } = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const all = await ws.listDevices();
+    const visible = can(perms, 'devices.manage') ? all : all.filter((d) => d.ownerId === call.auth.user.id);
+    return { items: visible.map(deviceView) };
+  });
+
+  bind(router, routes.renameDevice, async (call) => {
+    const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const { extra } = await engine.execute(access.ctx, {
+      type: 'device.rename',
+      deviceId: call.params.deviceId,
+      name: call.body.name,
+    });
+    return extra.device;
+  });
+
+  bind(router, routes.revokeDevice, async (call) => {
+    const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    const { extra } = await engine.execute(access.ctx, {
+      type: 'device.revoke',
+      deviceId: call.params.deviceId,
+      wipe: call.body.wipe,
+    });
+    return extra.device;
+  });
+
+  bind(router, routes.deleteWorkspace, async (call) => {
+    const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
+    // Permission before confirmation: someone who may not delete learns nothing from a wrong name.
+    if (!can(access.perms, 'workspace.delete')) throw forbidden('Only an owner may delete the workspace');
+    const name = (await access.ws.getMeta('name')) ?? '';
+    if (call.body.confirmName !== name) {
+      throw invalid('Type the workspace name exactly to confirm', [
+        { path: 'body.confirmName', message: 'must be the workspace name' },
+      ]);
+    }
+    await engine.execute(access.ctx, { type: 'workspace.delete' });
+  });
+
+  bind(router, routes.redeemPairing, async (call) => devices.redeem(call.body, call.meta));
+
+  bind(router, routes.deviceChallenge, async (call) =>
+    devices.challenge(call.body.workspaceId, call.body.deviceId),
+  );
+
+  bind(router, routes.renewDeviceToken, async (call) => devices.renew(call.body, call.meta));
+
+  bind(router, routes.deviceSelf, async (call) => {
+    const { device, ws } = call.device;
+    return {
+      device: deviceView(device),
+      workspace: { id: ws.workspaceId, name: (await ws.getMeta('name')) ?? '' },
+      schema: await ws.getSchema(),
+    };
+  });
+
+  bind(router, routes.unpairDevice, async (call) => {
+    const { device } = call.device;
+    await engine.execute(call.device.ctx(call.meta), {
+      type: 'device.revoke',
+      deviceId: device.id,
+      wipe: false,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,137 @@
+import type { WebSocket } from 'ws';
+import { SyncCloseCode, type SyncCloseReason } from '@enclave/shared';
+import type { SyncLimits } from '../config';
+import type { AuthenticatedDevice, DevicesService } from '../devices/devices.service';
+import type { ChangeFeed, WorkspaceChange } from '../engine/change-feed';
+import type { RequestMeta } from '../engine/context';
+import type { CommandEngine } from '../engine/engine';
+import { AppError } from '../engine/errors';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+import { SyncConnection } from './sync-connection';
+
+/** Events after which a connected device's standing or rights may have changed. */
+const STANDING_EVENTS = new Set([
+  'device.revoke',
+  'member.remove',
+  'member.setRoles',
+  'role.put',
+  'role.remove',
+]);
+
+export interface SyncHubDeps {
+  store: Store;
+  engine: CommandEngine;
+  devices: DevicesService;
+  feed: ChangeFeed;
+  logger: Logger;
+  limits: SyncLimits;
+}
+
+/**
+ * Every live sync connection of this process, by workspace. It fans committed changes out to
+ * the devices allowed to read them, and closes a device's connections the moment the device is
+ * revoked, its owner removed, or its workspace deleted.
+ */
+export class SyncHub {
+  private readonly byWorkspace = new Map<string, Set<SyncConnection>>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly catchUp: NodeJS.Timeout;
+
+  constructor(private readonly deps: SyncHubDeps) {
+    this.unsubscribe = deps.feed.subscribe((change) => this.onChange(change));
+    this.heartbeat = setInterval(() => this.each((c) => c.ping()), deps.limits.heartbeatMs);
+    this.heartbeat.unref();
+    this.catchUp = setInterval(() => this.each((c) => c.catchUp()), 250);
+    this.catchUp.unref();
+  }
+
+  /** Takes over an upgraded socket whose device has been authenticated. */
+  async accept(socket: WebSocket, auth: AuthenticatedDevice, meta: RequestMeta): Promise<void> {
+    const perms = await this.deps.engine.permissionsOf(auth.ws, auth.owner.userId);
+    const connection = new SyncConnection(socket, auth, perms, meta, this.deps, (c) => this.forget(c));
+    let set = this.byWorkspace.get(connection.workspaceId);
+    if (!set) this.byWorkspace.set(connection.workspaceId, (set = new Set()));
+    set.add(connection);
+    connection.start();
+    // The device may have been revoked between its authentication and now.
+    await this.recheck(connection.workspaceId);
+  }
+
+  connectionCount(): number {
+    let n = 0;
+    for (const set of this.byWorkspace.values()) n += set.size;
+    return n;
+  }
+
+  closeAll(
+    code: number = SyncCloseCode.serverShutdown,
+    reason: SyncCloseReason = { code: 'server_shutdown' },
+  ): void {
+    this.each((c) => c.close(code, reason));
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    clearInterval(this.catchUp);
+    this.closeAll();
+  }
+
+  private each(fn: (connection: SyncConnection) => void): void {
+    for (const set of this.byWorkspace.values()) for (const c of [...set]) fn(c);
+  }
+
+  private forget(connection: SyncConnection): void {
+    const set = this.byWorkspace.get(connection.workspaceId);
+    set?.delete(connection);
+    if (set?.size === 0) this.byWorkspace.delete(connection.workspaceId);
+  }
+
+  private onChange(change: WorkspaceChange): void {
+    const connections = this.byWorkspace.get(change.workspaceId);
+    if (!connections) return;
+    if (change.events.some((e) => e.action === 'workspace.delete')) {
+      for (const c of [...connections]) c.revoke(true);
+      return;
+    }
+    const last = change.events.at(-1);
+    if (change.events.some((e) => STANDING_EVENTS.has(e.action))) {
+      // Standing first, then the records: a revoked device must not receive this change.
+      void this.recheck(change.workspaceId).then(() => {
+        if (last)
+          for (const c of this.byWorkspace.get(change.workspaceId) ?? []) c.publish(change.records, last.seq);
+      });
+      return;
+    }
+    if (!last) return;
+    for (const c of connections) c.publish(change.records, last.seq);
+  }
+
+  /** Re-reads the standing and rights of every device connected to a workspace. */
+  private async recheck(workspaceId: string): Promise<void> {
+    const connections = this.byWorkspace.get(workspaceId);
+    if (!connections) return;
+    try {
+      const ws = await this.deps.store.workspace(workspaceId);
+      for (const c of [...connections]) {
+        if (!ws) {
+          c.revoke(true);
+          continue;
+        }
+        const device = await ws.getDevice(c.deviceId);
+        try {
+          if (!device) throw new AppError('device_revoked', 'unknown device', { wipe: false });
+          const owner = await this.deps.devices.standing(ws, device);
+          c.setPermissions(await this.deps.engine.permissionsOf(ws, owner.userId));
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code !== 'device_revoked') throw error;
+          c.revoke((error.details as { wipe?: boolean } | undefined)?.wipe === true);
+        }
+      }
+    } catch (err) {
+      this.deps.logger.error({ err, workspaceId }, 'sync standing check failed');
+    }
+  }
+}

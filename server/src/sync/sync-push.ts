@@ -1,0 +1,83 @@
+import type { ErrorBody, Operation, PushRow, RejectedRow, SyncDocument } from '@enclave/shared';
+import type { OperationContext } from '../engine/context';
+import type { CommandEngine, EachItem } from '../engine/engine';
+import { conflict, invalid } from '../engine/errors';
+import { canRecord } from '../policy/policy';
+import type { WorkspaceStore } from '../store/types';
+import { sameContent, toSyncDocument } from './sync-documents';
+
+export interface PushOutcome {
+  conflicts: SyncDocument[];
+  rejected: RejectedRow[];
+}
+
+/** Marks a row whose assumed state is not the server's: the normal conflict of the protocol. */
+const stale = () => conflict('The document changed on the server');
+
+/**
+ * The operations that turn the current record into the pushed document, planned under the
+ * engine's lock. A row whose assumed master state differs from the current one is a conflict; a
+ * row that already matches the current state (a retry of a push that was applied) writes nothing.
+ */
+function planRow(row: PushRow): EachItem {
+  return async ({ getRecord, perms }) => {
+    const next = row.newDocumentState;
+    const assumed = row.assumedMasterState ?? null;
+    const stored = await getRecord(next.id);
+    // A record the device may not read is, to it, no record.
+    const current = stored && canRecord(perms, 'read', stored.type) ? stored : null;
+    if (stored && !current) throw conflict('A record with this id already exists');
+    if (sameContent(next, current)) return [];
+    if (!sameContent(assumed, current)) throw stale();
+    if (current === null) {
+      // Created and deleted before it was ever pushed: nothing to write.
+      if (next._deleted) return [];
+      return [{ type: 'record.create', entityType: next.type, id: next.id, data: next.data }];
+    }
+    if (next.type !== current.type) {
+      throw invalid('A record cannot change its type', [{ path: 'type', message: 'must stay the same' }]);
+    }
+    if (next._deleted) return [{ type: 'record.delete', id: next.id }];
+    const ops: Operation[] = [];
+    if (current.deletedAt !== null) ops.push({ type: 'record.restore', id: next.id });
+    // The pushed document is the whole new state: fields it no longer has are cleared.
+    const patch: Record<string, unknown> = { ...next.data };
+    for (const key of Object.keys(current.data)) if (!(key in patch)) patch[key] = null;
+    ops.push({ type: 'record.update', id: next.id, data: patch });
+    return ops;
+  };
+}
+
+/**
+ * Applies a push: every row through the command engine (schema, the device owner's permissions,
+ * audit as the device), each accepted or refused on its own. Refused rows come back with the
+ * master state, so the client's copy falls back to the server's instead of retrying for ever.
+ */
+export async function applyPush(
+  engine: CommandEngine,
+  ws: WorkspaceStore,
+  ctx: OperationContext,
+  rows: readonly PushRow[],
+): Promise<PushOutcome> {
+  const outcomes = await engine.executeEach(ctx, rows.map(planRow));
+  const perms = await engine.permissionsOf(ws, ctx.principal.userId);
+  const conflicts: SyncDocument[] = [];
+  const rejected: RejectedRow[] = [];
+  for (const [index, outcome] of outcomes.entries()) {
+    if (outcome.ok) continue;
+    const row = rows[index] as PushRow;
+    const stored = await ws.getRecord(row.newDocumentState.id);
+    const master =
+      stored && canRecord(perms, 'read', stored.type)
+        ? toSyncDocument(stored)
+        : // No master the device may see: a deleted stub of its own document stands in for it.
+          { ...row.newDocumentState, _deleted: true };
+    conflicts.push(master);
+    if (outcome.error.code !== 'conflict') {
+      const error: ErrorBody['error'] = { code: outcome.error.code, message: outcome.error.message };
+      if (outcome.error.details !== undefined) error.details = outcome.error.details;
+      rejected.push({ id: row.newDocumentState.id, error });
+    }
+  }
+  return { conflicts, rejected };
+}
