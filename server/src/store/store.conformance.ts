@@ -4,8 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../audit/chain';
 import { verifyChain } from '../audit/verify';
 import {
+  PairingUnavailable,
   RevisionConflict,
+  type DeviceRow,
   type InvitationRow,
+  type PairingRow,
   type MemberRow,
   type Mutation,
   type PendingAuditEvent,
@@ -71,6 +74,40 @@ function makeEvent(overrides: Partial<PendingAuditEvent> = {}): PendingAuditEven
     userAgent: null,
     requestId: null,
     details: null,
+    ...overrides,
+  };
+}
+
+function makeDevice(overrides: Partial<DeviceRow> = {}): DeviceRow {
+  return {
+    id: randomUUID(),
+    ownerId: randomUUID(),
+    name: 'Ada’s laptop',
+    platform: 'macos',
+    appVersion: '1.2.3',
+    publicKey: 'A'.repeat(43),
+    pairedBy: randomUUID(),
+    pairedAt: at(0),
+    lastSeenAt: null,
+    lastIp: null,
+    revokedAt: null,
+    revokedBy: null,
+    wipe: false,
+    ...overrides,
+  };
+}
+
+function makePairing(overrides: Partial<PairingRow> = {}): PairingRow {
+  return {
+    id: randomUUID(),
+    tokenHash: randomUUID().replace(/-/g, ''),
+    forUserId: randomUUID(),
+    createdBy: randomUUID(),
+    createdAt: at(0),
+    expiresAt: at(15),
+    usedAt: null,
+    deviceId: null,
+    cancelledAt: null,
     ...overrides,
   };
 }
@@ -1137,6 +1174,158 @@ export function describeStoreConformance(
         expect((await ws.auditEventsFrom(3, 2)).map((e) => e.seq)).toEqual([3, 4]);
         expect(await ws.auditEventsFrom(7, 10)).toEqual([]);
         expect(only(await ws.auditEventsFrom(6, 10))).toEqual(events[5]);
+      });
+    });
+
+    describe('workspace: devices and pairings', () => {
+      let ws: WorkspaceStore;
+      beforeEach(async () => {
+        ws = await newWorkspace();
+      });
+
+      const change = (...mutations: Mutation[]): PendingChange => ({ event: makeEvent(), mutations });
+
+      it('stores a device and changes only its name and revocation through device.put', async () => {
+        const device = makeDevice();
+        await ws.commit([change({ kind: 'device.put', device })]);
+        expect(await ws.getDevice(device.id)).toEqual(device);
+        const changed = {
+          ...device,
+          name: 'Renamed',
+          revokedAt: at(5),
+          revokedBy: 'u-admin',
+          wipe: true,
+          // Fields a device.put must not move: identity, key and pairing facts.
+          publicKey: 'B'.repeat(43),
+          ownerId: randomUUID(),
+        };
+        await ws.commit([change({ kind: 'device.put', device: changed })]);
+        expect(await ws.getDevice(device.id)).toEqual({
+          ...device,
+          name: 'Renamed',
+          revokedAt: at(5),
+          revokedBy: 'u-admin',
+          wipe: true,
+        });
+        expect(await ws.getDevice(randomUUID())).toBeNull();
+      });
+
+      it('notes when a device was last seen without touching anything else', async () => {
+        const device = makeDevice();
+        await ws.commit([change({ kind: 'device.put', device })]);
+        const head = await ws.head();
+        await ws.touchDevice(device.id, at(9), '198.51.100.7');
+        expect(await ws.getDevice(device.id)).toEqual({
+          ...device,
+          lastSeenAt: at(9),
+          lastIp: '198.51.100.7',
+        });
+        expect(await ws.head()).toEqual(head);
+        // A later device.put (a rename) keeps the last-seen facts.
+        await ws.commit([change({ kind: 'device.put', device: { ...device, name: 'New name' } })]);
+        expect((await ws.getDevice(device.id))?.lastIp).toBe('198.51.100.7');
+      });
+
+      it('lists devices in pairing order', async () => {
+        const second = makeDevice({ pairedAt: at(2) });
+        const first = makeDevice({ pairedAt: at(1) });
+        await ws.commit([
+          change({ kind: 'device.put', device: second }, { kind: 'device.put', device: first }),
+        ]);
+        expect((await ws.listDevices()).map((d) => d.id)).toEqual([first.id, second.id]);
+      });
+
+      it('finds pairings by id and token hash, newest first in the list', async () => {
+        const older = makePairing({ createdAt: at(1) });
+        const newer = makePairing({ createdAt: at(2) });
+        await ws.commit([
+          change({ kind: 'pairing.put', pairing: older }, { kind: 'pairing.put', pairing: newer }),
+        ]);
+        expect(await ws.getPairing(older.id)).toEqual(older);
+        expect(await ws.getPairingByTokenHash(newer.tokenHash)).toEqual(newer);
+        expect(await ws.getPairingByTokenHash('nope')).toBeNull();
+        expect((await ws.listPairings()).map((p) => p.id)).toEqual([newer.id, older.id]);
+      });
+
+      it('consumes a pairing once; a used or cancelled one refuses the whole commit', async () => {
+        const pairing = makePairing();
+        const cancelled = makePairing();
+        await ws.commit([
+          change({ kind: 'pairing.put', pairing }, { kind: 'pairing.put', pairing: cancelled }),
+          change({ kind: 'pairing.put', pairing: { ...cancelled, cancelledAt: at(3) } }),
+        ]);
+        const device = makeDevice();
+        await ws.commit([
+          change(
+            { kind: 'pairing.consume', pairingId: pairing.id, usedAt: at(4), deviceId: device.id },
+            { kind: 'device.put', device },
+          ),
+        ]);
+        expect(await ws.getPairing(pairing.id)).toMatchObject({ usedAt: at(4), deviceId: device.id });
+        const head = await ws.head();
+        for (const id of [pairing.id, cancelled.id]) {
+          const other = makeDevice();
+          await expect(
+            ws.commit([
+              change(
+                { kind: 'device.put', device: other },
+                { kind: 'pairing.consume', pairingId: id, usedAt: at(5), deviceId: other.id },
+              ),
+            ]),
+          ).rejects.toBeInstanceOf(PairingUnavailable);
+          expect(await ws.getDevice(other.id)).toBeNull();
+        }
+        expect(await ws.head()).toEqual(head);
+      });
+
+      it('lets exactly one of concurrent consumptions of a pairing win', async () => {
+        const pairing = makePairing();
+        await ws.commit([change({ kind: 'pairing.put', pairing })]);
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, () => {
+            const device = makeDevice();
+            return ws.commit([
+              change(
+                { kind: 'pairing.consume', pairingId: pairing.id, usedAt: at(1), deviceId: device.id },
+                { kind: 'device.put', device },
+              ),
+            ]);
+          }),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await ws.listDevices()).toHaveLength(1);
+      });
+    });
+
+    describe('control: pairing index and workspace deletion', () => {
+      it('finds a pairing code’s workspace until it is unindexed or expires', async () => {
+        const wsId = randomUUID();
+        await store.control.indexPairing('hash-a', wsId, at(15));
+        await store.control.indexPairing('hash-b', wsId, at(30));
+        expect(await store.control.findPairingWorkspace('hash-a')).toBe(wsId);
+        expect(await store.control.findPairingWorkspace('hash-x')).toBeNull();
+        await store.control.unindexPairing('hash-a');
+        expect(await store.control.findPairingWorkspace('hash-a')).toBeNull();
+        await store.control.indexPairing('hash-c', wsId, at(10));
+        expect(await store.control.deleteExpiredPairingIndex(at(20))).toBe(1);
+        expect(await store.control.findPairingWorkspace('hash-c')).toBeNull();
+        expect(await store.control.findPairingWorkspace('hash-b')).toBe(wsId);
+      });
+
+      it('forgets a deleted workspace everywhere, and keeps the others', async () => {
+        const doomed = await newWorkspace('Doomed');
+        const kept = await newWorkspace('Kept');
+        const user = randomUUID();
+        await store.control.setMembershipIndex(user, doomed.workspaceId, true);
+        await store.control.setMembershipIndex(user, kept.workspaceId, true);
+        await store.control.indexPairing('doomed-code', doomed.workspaceId, at(15));
+        await store.deleteWorkspace(doomed.workspaceId, at(1));
+        expect(await store.workspace(doomed.workspaceId)).toBeNull();
+        expect(await store.control.getWorkspace(doomed.workspaceId)).toBeNull();
+        expect((await store.control.listWorkspaces()).map((w) => w.id)).toEqual([kept.workspaceId]);
+        expect(await store.control.listWorkspaceIdsOfUser(user)).toEqual([kept.workspaceId]);
+        expect(await store.control.findPairingWorkspace('doomed-code')).toBeNull();
+        expect(await store.workspace(kept.workspaceId)).not.toBeNull();
       });
     });
   });
