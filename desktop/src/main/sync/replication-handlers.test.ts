@@ -1,0 +1,204 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { filter, firstValueFrom, Subject } from 'rxjs';
+import {
+  createRxDatabase,
+  randomToken,
+  type RxCollection,
+  type RxDatabase,
+  type RxJsonSchema,
+  type WithDeleted,
+} from 'rxdb';
+import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import type { PushRow, SyncCheckpoint, SyncDocument } from '@enclave/shared';
+import {
+  syncDocumentOf,
+  syncReplicationOptions,
+  type SyncRxDocType,
+  type SyncTransport,
+} from './replication-handlers';
+import type { PullResult, PushResult, SyncStreamItem } from './sync-client';
+
+/** A master that keeps a sequence of changes the way the server does, without a socket. */
+class MemoryMaster implements SyncTransport {
+  readonly stream$ = new Subject<SyncStreamItem>();
+  readonly pushed: PushRow[] = [];
+  readonly pulls: (SyncCheckpoint | null)[] = [];
+  private seq = 0;
+  private readonly docs = new Map<string, { doc: SyncDocument; seq: number }>();
+
+  async pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<PullResult> {
+    this.pulls.push(checkpoint);
+    const since = checkpoint?.seq ?? 0;
+    const changed = [...this.docs.values()]
+      .filter((entry) => entry.seq > since)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, batchSize);
+    const last = changed.at(-1);
+    return {
+      documents: changed.map((entry) => entry.doc),
+      checkpoint: last ? { seq: last.seq } : checkpoint,
+    };
+  }
+
+  async push(rows: readonly PushRow[]): Promise<PushResult> {
+    const conflicts: SyncDocument[] = [];
+    for (const row of rows) {
+      this.pushed.push(row);
+      const current = this.get(row.newDocumentState.id);
+      if ((current?.rev ?? null) !== (row.assumedMasterState?.rev ?? null)) {
+        if (current) conflicts.push(current);
+        continue;
+      }
+      this.write({ ...row.newDocumentState, rev: (current?.rev ?? 0) + 1 });
+    }
+    return { conflicts, rejected: [] };
+  }
+
+  get(id: string): SyncDocument | undefined {
+    return this.docs.get(id)?.doc;
+  }
+
+  write(doc: SyncDocument): void {
+    const seq = ++this.seq;
+    this.docs.set(doc.id, { doc, seq });
+    this.stream$.next({ documents: [doc], checkpoint: { seq } });
+  }
+}
+
+const schema: RxJsonSchema<SyncRxDocType> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 64 },
+    type: { type: 'string' },
+    data: { type: 'object' },
+    rev: { type: 'integer' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+  required: ['id', 'type', 'data'],
+};
+
+interface Collections {
+  records: RxCollection<SyncRxDocType>;
+}
+
+let database: RxDatabase<Collections> | null = null;
+let replication: RxReplicationState<SyncRxDocType, SyncCheckpoint> | null = null;
+
+afterEach(async () => {
+  await replication?.cancel();
+  await database?.close();
+  replication = null;
+  database = null;
+});
+
+async function replicatedCollection(master: MemoryMaster) {
+  database = await createRxDatabase<Collections>({ name: randomToken(10), storage: getRxStorageMemory() });
+  await database.addCollections({ records: { schema } });
+  const records = database.records;
+  replication = replicateRxCollection<SyncRxDocType, SyncCheckpoint>({
+    collection: records,
+    replicationIdentifier: 'enclave-sync-test',
+    live: true,
+    ...syncReplicationOptions(master, { pullBatchSize: 2 }),
+  });
+  await replication.awaitInitialReplication();
+  return records;
+}
+
+describe('syncReplicationOptions with RxDB', () => {
+  it('pushes local writes in the wire shape only, and takes the master revision back', async () => {
+    const master = new MemoryMaster();
+    const records = await replicatedCollection(master);
+
+    await records.insert({ id: 'a', type: 'note', data: { text: 'hello' } });
+    await replication?.awaitInSync();
+
+    expect(master.get('a')).toEqual({
+      id: 'a',
+      type: 'note',
+      data: { text: 'hello' },
+      rev: 1,
+      _deleted: false,
+    });
+    const pushed = master.pushed[0]!;
+    expect(pushed.assumedMasterState).toBeNull();
+    expect(Object.keys(pushed.newDocumentState).sort()).toEqual(['_deleted', 'data', 'id', 'type']);
+    const local = await firstValueFrom(records.findOne('a').$.pipe(filter((doc) => doc?.rev === 1)));
+    expect(local?.data).toEqual({ text: 'hello' });
+  });
+
+  it('applies changes from the stream and pulls everything in batches', async () => {
+    const master = new MemoryMaster();
+    for (const id of ['p1', 'p2', 'p3'])
+      master.write({ id, type: 'note', data: {}, rev: 1, _deleted: false });
+    const records = await replicatedCollection(master);
+    expect((await records.find().exec()).map((doc) => doc.id).sort()).toEqual(['p1', 'p2', 'p3']);
+    expect(master.pulls).toContainEqual({ seq: 2 });
+
+    master.write({ id: 'p1', type: 'note', data: { text: 'changed' }, rev: 2, _deleted: false });
+    const changed = await firstValueFrom(records.findOne('p1').$.pipe(filter((doc) => doc?.rev === 2)));
+    expect(changed?.data).toEqual({ text: 'changed' });
+  });
+});
+
+describe('wire mapping', () => {
+  it('strips RxDB metadata from a document', () => {
+    const stored = {
+      id: 'a',
+      type: 'note',
+      data: { text: 'x' },
+      rev: 3,
+      _deleted: false,
+      _rev: '1-abc',
+      _meta: { lwt: 1 },
+      _attachments: {},
+    };
+    expect(syncDocumentOf(stored)).toEqual({
+      id: 'a',
+      type: 'note',
+      data: { text: 'x' },
+      rev: 3,
+      _deleted: false,
+    });
+  });
+
+  it('maps documents of another shape both ways', async () => {
+    interface Human {
+      passportId: string;
+      firstName: string;
+    }
+    const master = new MemoryMaster();
+    const options = syncReplicationOptions<Human>(master, {
+      toWire: (doc: WithDeleted<Human>) => ({
+        id: doc.passportId,
+        type: 'human',
+        data: { firstName: doc.firstName },
+        _deleted: doc._deleted,
+      }),
+      fromWire: (doc) => ({
+        passportId: doc.id,
+        firstName: String(doc.data.firstName),
+        _deleted: doc._deleted,
+      }),
+    });
+    const conflicts = await options.push.handler([
+      { newDocumentState: { passportId: 'p1', firstName: 'Ada', _deleted: false } },
+    ]);
+    expect(conflicts).toEqual([]);
+    expect(master.get('p1')).toMatchObject({ type: 'human', data: { firstName: 'Ada' } });
+
+    const pulled = await options.pull.handler(undefined, 10);
+    expect(pulled).toEqual({
+      documents: [{ passportId: 'p1', firstName: 'Ada', _deleted: false }],
+      checkpoint: { seq: 1 },
+    });
+  });
+
+  it('refuses a pull batch larger than the server serves', () => {
+    expect(() => syncReplicationOptions(new MemoryMaster(), { pullBatchSize: 5000 })).toThrow(RangeError);
+  });
+});
