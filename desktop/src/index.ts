@@ -1,5 +1,7 @@
 /**
- * The desktop app (Electron main, preload and renderer) arrives with the desktop issue. Until
- * then this package only proves that desktop code builds against the shared contracts.
+ * The desktop app. Its main-process sync client (pairing, device key and token, the live sync
+ * connection, RxDB replication handlers) is in `./main/sync`, plain Node with no Electron import
+ * so that it is tested in Node. The Electron shell, preload and renderer arrive with the desktop
+ * issue.
  */
-export { ErrorBody } from '@enclave/shared';
+export * from './main/sync';
