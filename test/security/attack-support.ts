@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { routes, type RouteContract } from '@enclave/shared';
+import { normalisePairingCode, pairingProofMessage, routes, type RouteContract } from '@enclave/shared';
 import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
 import { expectError } from '../../server/src/test-support/expect-error';
+import {
+  createPairing,
+  newDeviceKeys,
+  redeem,
+  type TestDevice,
+} from '../../server/src/test-support/test-devices';
 
 export { expectError };
 import {
@@ -14,7 +20,16 @@ import {
 
 /** The kinds of identifier a path can carry, named after the collection segment before them. */
 export type IdKind =
-  'workspaceId' | 'recordId' | 'entityKey' | 'roleKey' | 'userId' | 'invitationId' | 'eventId' | 'sessionId';
+  | 'workspaceId'
+  | 'recordId'
+  | 'entityKey'
+  | 'roleKey'
+  | 'userId'
+  | 'invitationId'
+  | 'eventId'
+  | 'sessionId'
+  | 'pairingId'
+  | 'deviceId';
 
 const PARAM_KIND: Record<string, IdKind> = {
   workspaces: 'workspaceId',
@@ -25,9 +40,15 @@ const PARAM_KIND: Record<string, IdKind> = {
   invitations: 'invitationId',
   audit: 'eventId',
   sessions: 'sessionId',
+  pairings: 'pairingId',
+  devices: 'deviceId',
 };
 
-export type Ids = Record<IdKind, string> & { invitationToken: string };
+/**
+ * The ids a request names, and the values some bodies must carry: the workspace's name (to confirm
+ * a deletion) is not an id, and names nothing outside its own workspace.
+ */
+export type Ids = Record<IdKind, string> & { invitationToken: string; workspaceName: string };
 
 export interface ApiRequest {
   method: string;
@@ -38,6 +59,12 @@ export interface ApiRequest {
 export const allRoutes = Object.entries(routes) as [string, RouteContract][];
 export const workspaceScoped = allRoutes.filter(([, r]) => r.path.includes(':workspaceId'));
 export const sessionRoutes = allRoutes.filter(([, r]) => r.auth === 'session');
+/** Routes for paired devices: a bearer token, no session. */
+export const deviceRoutes = allRoutes.filter(([, r]) => r.auth === 'device');
+/** Public routes of the device flow (pairing, renewal), which take ids in their bodies. */
+export const publicDeviceRoutes = allRoutes.filter(
+  ([, r]) => r.auth === 'none' && r.path.startsWith('/api/v1/devices/'),
+);
 
 /** Fills a route's path from `ids`; a parameter this table does not know fails loudly, so no route slips by. */
 export function pathFor(route: RouteContract, ids: Ids): string {
@@ -81,6 +108,31 @@ function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
     acceptInvitation: () => ({ token: ids.invitationToken }),
     createRecord: () => ({ type: 'client', data: { name: 'Planted client', status: 'lead' } }),
     patchRecord: () => ({ data: { name: 'Overwritten' } }),
+    createPairing: () => ({ forUserId: ids.userId, ttlSeconds: 3600 }),
+    renameDevice: () => ({ name: 'Renamed by an intruder' }),
+    revokeDevice: () => ({ wipe: true }),
+    // The right name: a refusal must come from the access check, not from the confirmation.
+    deleteWorkspace: () => ({ confirmName: ids.workspaceName }),
+    redeemPairing: () => {
+      // A well-formed code with a valid proof: what refuses it is that no pairing has it.
+      const code = 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ';
+      const keys = newDeviceKeys();
+      return {
+        code,
+        publicKey: keys.publicKey,
+        proof: keys.sign(pairingProofMessage(normalisePairingCode(code))),
+        name: 'Intruder laptop',
+        platform: 'linux',
+        appVersion: '6.6.6',
+      };
+    },
+    deviceChallenge: () => ({ workspaceId: ids.workspaceId, deviceId: ids.deviceId }),
+    renewDeviceToken: () => ({
+      workspaceId: ids.workspaceId,
+      deviceId: ids.deviceId,
+      challenge: 'a-challenge-the-server-never-issued',
+      signature: 'A'.repeat(86),
+    }),
   };
   const sample = samples[name];
   if (!sample) throw new Error(`no sample body for route ${name}; add one so that it is attacked too`);
@@ -112,7 +164,10 @@ export function ghostIds(): Ids {
     invitationId: randomUUID(),
     eventId: randomUUID(),
     sessionId: randomUUID(),
+    pairingId: randomUUID(),
+    deviceId: randomUUID(),
     invitationToken: 'no-such-invitation-token-0000000000',
+    workspaceName: 'No Such Workspace',
   };
 }
 
@@ -125,6 +180,8 @@ export interface Tenant {
   ids: Ids;
   /** A deleted client, for restore. */
   deletedId: string;
+  /** The member's paired device (its pairing is `ids.pairingId`, used). */
+  device: TestDevice;
   /** Every value of this workspace another tenant must never see. */
   secrets: string[];
 }
@@ -207,6 +264,19 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     201,
   );
 
+  // The member pairs a laptop: a real pairing and a real device to aim at.
+  const deviceName = `${tag} Member Laptop`;
+  const pairing = await createPairing(member, wsId);
+  const paired = await redeem(t, pairing.code, deviceName);
+  if (paired.res.status !== 201) throw new Error(`setup failed: ${paired.res.status} ${paired.res.text}`);
+  const device: TestDevice = {
+    workspaceId: wsId,
+    deviceId: paired.res.body.device.id,
+    accessToken: paired.res.body.accessToken,
+    keys: paired.keys,
+    paired: paired.res.body,
+  };
+
   const ids: Ids = {
     workspaceId: wsId,
     recordId: client.id,
@@ -216,7 +286,10 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     invitationId: invitation.invitation.id,
     eventId,
     sessionId: randomUUID(),
+    pairingId: pairing.pairing.id,
+    deviceId: device.deviceId,
     invitationToken: invitation.token,
+    workspaceName: wsName,
   };
   const secrets = [
     wsId,
@@ -243,8 +316,14 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     inviteeEmail,
     invitation.invitation.id,
     invitation.token,
+    pairing.pairing.id,
+    pairing.code,
+    device.deviceId,
+    device.accessToken,
+    device.keys.publicKey,
+    deviceName,
   ];
-  return { owner, member, viewer, wsId, ids, deletedId: gone.id, secrets };
+  return { owner, member, viewer, wsId, ids, deletedId: gone.id, device, secrets };
 }
 
 /** The ids a route works on in `tn`: restore needs a deleted record to have anything to do. */
@@ -277,6 +356,8 @@ export async function snapshot(tn: Tenant): Promise<Record<string, unknown>> {
     roles: await read(`${base}/roles`),
     members: await read(`${base}/members`),
     invitations: await read(`${base}/invitations`),
+    devices: await read(`${base}/devices`),
+    pairings: await read(`${base}/pairings`),
   };
 }
 

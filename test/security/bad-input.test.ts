@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody, ErrorCode, WorkspaceRecord } from '@enclave/shared';
+import {
+  normalisePairingCode,
+  pairingProofMessage,
+  type ErrorBody,
+  type ErrorCode,
+  type WorkspaceRecord,
+} from '@enclave/shared';
 import {
   createUser,
   createWorkspace,
@@ -8,6 +14,7 @@ import {
   type TestServer,
 } from '../../server/src/test-support/test-server';
 import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
+import { createPairing, newDeviceKeys, pairDevice } from '../../server/src/test-support/test-devices';
 import { expectError } from './attack-support';
 
 const MAX_BODY = 2048;
@@ -65,6 +72,8 @@ describe('bad input', () => {
       roles: await read(`${base}/roles`),
       members: await read(`${base}/members`),
       invitations: await read(`${base}/invitations`),
+      devices: await read(`${base}/devices`),
+      pairings: await read(`${base}/pairings`),
     };
   }
 
@@ -650,6 +659,123 @@ describe('bad input', () => {
       400,
       'validation_failed',
     );
+  });
+
+  it('refuses bad input on the device routes, and pairs, renames or revokes nothing', async () => {
+    const device = await pairDevice(t, owner, ws, 'Input laptop');
+    const pairing = await createPairing(owner, ws);
+    const app = t.client();
+    app.origin = null;
+    const code = normalisePairingCode(pairing.code);
+    const keys = newDeviceKeys();
+    const redeemBody = {
+      code: pairing.code,
+      publicKey: keys.publicKey,
+      proof: keys.sign(pairingProofMessage(code)),
+      name: 'Input desktop',
+      platform: 'linux',
+      appVersion: '1.0.0',
+    };
+    const pairings = `${base}/pairings`;
+    const devicePath = `${base}/devices/${device.deviceId}`;
+    const pair = '/api/v1/devices/pair';
+    const challenge = '/api/v1/devices/challenge';
+    const token = '/api/v1/devices/token';
+    const renewal = { workspaceId: ws, deviceId: device.deviceId, challenge: 'c', signature: 'A'.repeat(86) };
+    const cases: [string, TestClient, string, string, unknown][] = [
+      ['pairing: lifetime over 30 days', owner, 'POST', pairings, { ttlSeconds: 30 * 24 * 3600 + 1 }],
+      ['pairing: lifetime under a minute', owner, 'POST', pairings, { ttlSeconds: 59 }],
+      ['pairing: lifetime as a string', owner, 'POST', pairings, { ttlSeconds: '900' }],
+      ['pairing: lifetime fractional', owner, 'POST', pairings, { ttlSeconds: 900.5 }],
+      ['pairing: forUserId not an id', owner, 'POST', pairings, { forUserId: 'me' }],
+      ['pairing: a code of my choosing', owner, 'POST', pairings, { code: pairing.code }],
+      ['rename: blank', owner, 'PATCH', devicePath, { name: '   ' }],
+      ['rename: too long', owner, 'PATCH', devicePath, { name: 'n'.repeat(81) }],
+      ['rename: another owner', owner, 'PATCH', devicePath, { name: 'ok', ownerId: randomUUID() }],
+      ['revoke: wipe as a string', owner, 'POST', `${devicePath}/revoke`, { wipe: 'yes' }],
+      ['revoke: unknown field', owner, 'POST', `${devicePath}/revoke`, { wipe: false, revokedAt: null }],
+      ['delete workspace: no confirmation', owner, 'DELETE', base, {}],
+      ['delete workspace: name as a number', owner, 'DELETE', base, { confirmName: 42 }],
+      ['delete workspace: name in another case', owner, 'DELETE', base, { confirmName: 'input lab' }],
+      ['delete workspace: unknown field', owner, 'DELETE', base, { confirmName: 'Input Lab', force: true }],
+      ['redeem: code one short', app, 'POST', pair, { ...redeemBody, code: code.slice(0, 19) }],
+      ['redeem: code one long', app, 'POST', pair, { ...redeemBody, code: `${code}0` }],
+      ['redeem: code with a U', app, 'POST', pair, { ...redeemBody, code: `${code.slice(0, 19)}U` }],
+      ['redeem: code with punctuation', app, 'POST', pair, { ...redeemBody, code: `${code.slice(0, 19)}!` }],
+      ['redeem: code padded past 64', app, 'POST', pair, { ...redeemBody, code: `${' '.repeat(45)}${code}` }],
+      ['redeem: code as a number', app, 'POST', pair, { ...redeemBody, code: 12345 }],
+      ['redeem: key one too long', app, 'POST', pair, { ...redeemBody, publicKey: `${keys.publicKey}A` }],
+      ['redeem: key as PEM', app, 'POST', pair, { ...redeemBody, publicKey: '-----BEGIN PUBLIC KEY-----' }],
+      ['redeem: proof not base64url', app, 'POST', pair, { ...redeemBody, proof: '!'.repeat(86) }],
+      [
+        'redeem: proof by another key',
+        app,
+        'POST',
+        pair,
+        { ...redeemBody, proof: newDeviceKeys().sign(pairingProofMessage(code)) },
+      ],
+      ['redeem: unknown platform', app, 'POST', pair, { ...redeemBody, platform: 'ios' }],
+      ['redeem: blank name', app, 'POST', pair, { ...redeemBody, name: '  ' }],
+      ['redeem: name too long', app, 'POST', pair, { ...redeemBody, name: 'n'.repeat(81) }],
+      ['redeem: whose device it is', app, 'POST', pair, { ...redeemBody, ownerId: owner.userId }],
+      ['challenge: ids that are not ids', app, 'POST', challenge, { workspaceId: 'x', deviceId: 'y' }],
+      [
+        'challenge: unknown field',
+        app,
+        'POST',
+        challenge,
+        { workspaceId: ws, deviceId: device.deviceId, ttl: 1e9 },
+      ],
+      ['renew: signature too short', app, 'POST', token, { ...renewal, signature: 'short' }],
+      ['renew: challenge too long', app, 'POST', token, { ...renewal, challenge: 'c'.repeat(201) }],
+      ['renew: empty challenge', app, 'POST', token, { ...renewal, challenge: '' }],
+      ['renew: no device', app, 'POST', token, { ...renewal, deviceId: undefined }],
+    ];
+    for (const [label, caller, method, path, body] of cases) {
+      await refused(label, () => caller.request(method, path, body), 400, 'validation_failed');
+    }
+    await refused(
+      'unpair with a body',
+      () =>
+        app.request(
+          'POST',
+          '/api/v1/device/unpair',
+          { wipe: true },
+          { authorization: `Bearer ${device.accessToken}` },
+        ),
+      400,
+      'validation_failed',
+    );
+    await refused(
+      'cancel a pairing with a body',
+      () => owner.request('DELETE', `${pairings}/${pairing.pairing.id}`, { force: true }),
+      400,
+      'validation_failed',
+    );
+
+    const malformed: [string, string, unknown][] = [
+      ['DELETE', `${pairings}/not-a-uuid`, undefined],
+      ['DELETE', `${pairings}/..%2F..%2Fmembers`, undefined],
+      ['PATCH', `${base}/devices/${device.deviceId}x`, { name: 'X' }],
+      ['PATCH', `${base}/devices/..%2F..`, { name: 'X' }],
+      ['POST', `${base}/devices/12345/revoke`, {}],
+    ];
+    for (const [method, path, body] of malformed) {
+      await refused(`${method} ${path}`, () => owner.request(method, path, body), 400, 'validation_failed');
+    }
+    const unknown: [string, string, unknown][] = [
+      ['DELETE', `${pairings}/${randomUUID()}`, undefined],
+      ['PATCH', `${base}/devices/${randomUUID()}`, { name: 'X' }],
+      ['POST', `${base}/devices/${randomUUID()}/revoke`, {}],
+      ['GET', `${base}/devices/${device.deviceId}`, undefined],
+    ];
+    for (const [method, path, body] of unknown) {
+      await refused(`${method} ${path}`, () => owner.request(method, path, body), 404, 'not_found');
+    }
+
+    // None of that spent the code: it still pairs, as it is.
+    const paired = await app.post(pair, redeemBody);
+    expect(paired.status, paired.text).toBe(201);
   });
 
   it('refuses changes that cannot apply with conflict, and schema or member edits that do not fit', async () => {

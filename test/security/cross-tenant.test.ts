@@ -10,11 +10,13 @@ import {
 } from '../../server/src/test-support/test-server';
 import { TestClient } from '../../server/src/test-support/test-client';
 import {
+  deviceRoutes,
   expectError,
   ghostIds,
   idsFor,
   leaked,
   makeTenant,
+  publicDeviceRoutes,
   requestFor,
   send,
   sessionRoutes,
@@ -68,6 +70,14 @@ describe('tenant isolation', () => {
       }
     }
     expect(await snapshot(b)).toEqual(before);
+    // Deletion was among the routes tried, with B's name typed right: B is all there, and its
+    // device still works.
+    const survived = await b.owner.get<{ name: string }>(`/api/v1/workspaces/${b.wsId}`);
+    expect(survived.status).toBe(200);
+    expect(survived.body.name).toBe(b.ids.workspaceName);
+    expect(
+      (await t.client().get('/api/v1/device', { authorization: `Bearer ${b.device.accessToken}` })).status,
+    ).toBe(200);
   });
 
   it("refuses B's record, event, member and invitation ids under A's path as if they did not exist", async () => {
@@ -75,7 +85,7 @@ describe('tenant isolation', () => {
     const beforeB = await snapshot(b);
     const foreign = [
       ...Object.entries(b.ids)
-        .filter(([kind]) => kind !== 'workspaceId' && kind !== 'sessionId')
+        .filter(([kind]) => !['workspaceId', 'sessionId', 'workspaceName'].includes(kind))
         .map(([, value]) => value),
       b.deletedId,
     ];
@@ -95,8 +105,9 @@ describe('tenant isolation', () => {
       expect(res.body, label).toEqual(ghost.body);
     }
     // Records (get, patch, delete, restore), members (roles, remove), invitations (cancel, accept),
-    // entity types and roles (remove), audit events (undo).
-    expect(attacked).toBeGreaterThanOrEqual(11);
+    // entity types and roles (remove), audit events (undo), pairings (create for B's member,
+    // cancel), devices (rename, revoke).
+    expect(attacked).toBeGreaterThanOrEqual(15);
     expect(await snapshot(a)).toEqual(beforeA);
     expect(await snapshot(b)).toEqual(beforeB);
   });
@@ -143,6 +154,8 @@ describe('tenant isolation', () => {
 
   it('refuses every write of a viewer with 403 and changes nothing', async () => {
     const before = await snapshot(a);
+    // Another member's device and pairing are not the viewer's to see: absent, as an unknown id is.
+    const othersOwn = new Set(['cancelPairing', 'renameDevice', 'revokeDevice']);
     let attacked = 0;
     for (const [name, route] of workspaceScoped) {
       // Reading is the viewer's right; accepting an invitation needs one made out to the caller.
@@ -150,10 +163,22 @@ describe('tenant isolation', () => {
       attacked += 1;
       const req = requestFor(name, route, idsFor(a, name));
       const res = await send(a.viewer, req);
-      expectError(res, 403, 'forbidden', `viewer: ${name} ${req.method} ${req.path}`);
+      const label = `viewer: ${name} ${req.method} ${req.path}`;
+      if (othersOwn.has(name)) {
+        expectError(res, 404, 'not_found', label);
+        const ghost = await send(a.viewer, requestFor(name, route, { ...ghostIds(), workspaceId: a.wsId }));
+        expect(res.body, label).toEqual(ghost.body);
+      } else {
+        expectError(res, 403, 'forbidden', label);
+      }
     }
-    expect(attacked).toBeGreaterThanOrEqual(14);
+    expect(attacked).toBeGreaterThanOrEqual(19);
     expect(await snapshot(a)).toEqual(before);
+    // Deletion was tried with the right name: the workspace and its device are still there.
+    expect((await a.owner.get(`/api/v1/workspaces/${a.wsId}`)).status).toBe(200);
+    expect(
+      (await t.client().get('/api/v1/device', { authorization: `Bearer ${a.device.accessToken}` })).status,
+    ).toBe(200);
 
     // The refusals come from the role, not from a broken membership: the viewer still reads.
     const read = await a.viewer.get<WorkspaceRecord>(
@@ -361,5 +386,80 @@ describe('tenant isolation', () => {
       }
     }
     expect(await snapshot(a)).toEqual(before);
+  });
+  it('takes a device token for no session: every session route answers 401 to a bearer alone', async () => {
+    const authorization = `Bearer ${a.device.accessToken}`;
+    const app = t.client();
+    app.origin = null;
+    // The token is good, and what it reaches tells nothing of B.
+    const self = await app.get('/api/v1/device', { authorization });
+    expect(self.status).toBe(200);
+    expect(leaked(self, { method: 'GET', path: '' }, b.secrets)).toEqual([]);
+    // Using the device moves its last-seen time, which is no change to the workspace.
+    const settled = async () => {
+      const state = await snapshot(a);
+      state.devices = (state.devices as { items: Record<string, unknown>[] }).items.map(
+        ({ lastSeenAt: _seen, lastIp: _ip, ...rest }) => rest,
+      );
+      return state;
+    };
+    const before = await settled();
+    for (const [name, route] of sessionRoutes) {
+      const req = requestFor(name, route, idsFor(a, name));
+      const res = await app.request(req.method, req.path, req.body, { authorization });
+      expectError(res, 401, 'unauthorized', `bearer: ${name} ${req.method} ${req.path}`);
+    }
+    expect(await settled()).toEqual(before);
+  });
+
+  it('answers 401 on every device route to a session, no token, or a token with a borrowed signature', async () => {
+    expect(deviceRoutes.length).toBeGreaterThanOrEqual(2);
+    const anonymous = t.client();
+    anonymous.origin = null;
+    const [header, payload] = a.device.accessToken.split('.');
+    const borrowed = `${header ?? ''}.${payload ?? ''}.${b.device.accessToken.split('.')[2] ?? ''}`;
+    const before = await snapshot(a);
+    for (const [name, route] of deviceRoutes) {
+      for (const [who, caller, headers] of [
+        ['no token', anonymous, {}],
+        ["owner's session", a.owner, {}],
+        ["the device owner's session", a.member, {}],
+        ['borrowed signature', anonymous, { authorization: `Bearer ${borrowed}` }],
+      ] as const) {
+        const req = requestFor(name, route, idsFor(a, name));
+        const res = await caller.request(req.method, req.path, req.body, headers);
+        expectError(res, 401, 'unauthorized', `${who}: ${name} ${req.method} ${req.path}`);
+      }
+    }
+    expect(await snapshot(a)).toEqual(before);
+  });
+
+  it("answers the public device routes for B's workspace and device exactly as for ids that name nothing", async () => {
+    expect(publicDeviceRoutes.map(([name]) => name).sort()).toEqual([
+      'deviceChallenge',
+      'redeemPairing',
+      'renewDeviceToken',
+    ]);
+    const before = await snapshot(b);
+    const anonymous = t.client();
+    anonymous.origin = null;
+    for (const [name, route] of publicDeviceRoutes) {
+      const req = requestFor(name, route, b.ids);
+      const label = `${name} ${req.method} ${req.path}`;
+      const res = await send(anonymous, req);
+      const ghost = await send(anonymous, requestFor(name, route, ghostIds()));
+      expect(res.status, `${label} → ${res.text}`).toBe(ghost.status);
+      expect(leaked(res, req, b.secrets), label).toEqual([]);
+      if (res.status === 200) {
+        // A challenge is handed to anyone: whether the device exists is not told here.
+        expect(Object.keys(res.body as object).sort(), label).toEqual(
+          Object.keys(ghost.body as object).sort(),
+        );
+      } else {
+        expect(res.status, label).toBe(401);
+        expect(res.body, label).toEqual(ghost.body);
+      }
+    }
+    expect(await snapshot(b)).toEqual(before);
   });
 });

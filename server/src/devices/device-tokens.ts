@@ -15,6 +15,7 @@ const Claims = z.object({
   sub: z.uuid(),
   ws: z.uuid(),
   exp: z.number().int(),
+  iat: z.number().int(),
   jti: z.string(),
 });
 
@@ -93,6 +94,8 @@ export class DeviceTokens {
         maxTokenAge: this.ttlSeconds + 5,
       });
       const claims = Claims.parse(payload);
+      // Only this server signs, but a token's life is bounded here too, not only by its issuer.
+      if (claims.exp - claims.iat > this.ttlSeconds) throw new InvalidDeviceToken('lifetime too long');
       return { deviceId: claims.sub, workspaceId: claims.ws, expiresAt: claims.exp * 1000, jti: claims.jti };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError || error instanceof z.ZodError) {

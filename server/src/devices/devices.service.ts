@@ -104,7 +104,8 @@ export class DevicesService {
       platform: body.platform,
       appVersion: body.appVersion,
     });
-    await this.store.control.unindexPairing(tokenHash);
+    // The index entry stays until the expiry sweep: a used code must still find its pairing, so
+    // that it is refused as used (410), not as unknown (401), however the redeems interleave.
     const device = await ws.getDevice(deviceId);
     if (!device) throw new Error('paired device not found');
     await this.touch(ws, device.id, request.ip);
@@ -135,10 +136,11 @@ export class DevicesService {
     if (!fresh) throw refused();
     const ws = await this.store.workspace(body.workspaceId);
     const device = ws ? await ws.getDevice(body.deviceId) : null;
-    // The workspace was deleted: its devices are told to wipe what they hold of it.
-    if (!ws) throw deviceRevoked(true);
+    // No such device (its workspace was deleted, which takes its devices with it): told to wipe.
+    // An unknown workspace and an unknown device of a real one answer alike, so a caller without
+    // a device learns nothing about which workspace ids exist.
+    if (!ws || !device) throw deviceRevoked(true);
     if (
-      !device ||
       !verifyDeviceSignature(device.publicKey, renewalProofMessage(device.id, body.challenge), body.signature)
     ) {
       throw refused();

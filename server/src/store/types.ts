@@ -104,10 +104,12 @@ export interface ControlStore {
    */
   markWorkspaceDeleted(id: string, at: string): Promise<void>;
 
-  /** Which workspace a pairing code belongs to (a code alone must find its workspace). */
+  /**
+   * Which workspace a pairing code belongs to (a code alone must find its workspace). Entries stay
+   * until they expire, so that a used or cancelled code is answered as such.
+   */
   indexPairing(tokenHash: string, workspaceId: string, expiresAt: string): Promise<void>;
   findPairingWorkspace(tokenHash: string): Promise<string | null>;
-  unindexPairing(tokenHash: string): Promise<void>;
   deleteExpiredPairingIndex(now: string): Promise<number>;
 
   close(): Promise<void>;
@@ -226,6 +228,9 @@ export interface AuditFilter extends Omit<AuditQuery, 'limit' | 'before'> {
   limit?: number;
 }
 
+/** A record with its data as the JSON text the store holds, not parsed: for pages written straight into frames. */
+export type StoredRecordJson = Omit<WorkspaceRecord, 'data'> & { dataJson: string };
+
 export interface WorkspaceStore {
   readonly workspaceId: string;
   head(): Promise<ChainHead>;
@@ -240,6 +245,8 @@ export interface WorkspaceStore {
   ): Promise<WorkspaceRecord[]>;
   /** Records with seq greater than `afterSeq`, oldest first: the change feed for sync and replay checks. */
   recordsChangedSince(afterSeq: number, limit: number): Promise<WorkspaceRecord[]>;
+  /** As `recordsChangedSince`, with each record's data left as its stored JSON text. */
+  recordsChangedSinceJson(afterSeq: number, limit: number): Promise<StoredRecordJson[]>;
   countLiveRecords(entityType: string): Promise<number>;
 
   getMember(userId: string): Promise<MemberRow | null>;

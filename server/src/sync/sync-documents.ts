@@ -1,4 +1,5 @@
 import type { SyncDocument, WorkspaceRecord } from '@enclave/shared';
+import type { StoredRecordJson } from '../store/types';
 
 type RecordState = Omit<WorkspaceRecord, 'seq'>;
 
@@ -12,6 +13,18 @@ export function toSyncDocument(record: RecordState): SyncDocument {
     updatedAt: record.updatedAt,
     _deleted: record.deletedAt !== null,
   };
+}
+
+/**
+ * `JSON.stringify(toSyncDocument(record))` for a record whose data is still the JSON text it was
+ * stored as (itself written by `JSON.stringify`): the text goes in as is, never parsed.
+ */
+export function syncDocumentJson(record: Omit<StoredRecordJson, 'seq'>): string {
+  return (
+    `{"id":${JSON.stringify(record.id)},"type":${JSON.stringify(record.type)},"data":${record.dataJson},` +
+    `"rev":${String(record.rev)},"createdAt":${JSON.stringify(record.createdAt)},` +
+    `"updatedAt":${JSON.stringify(record.updatedAt)},"_deleted":${String(record.deletedAt !== null)}}`
+  );
 }
 
 /** JSON with object keys sorted and null fields dropped: absent and null mean the same in a record. */

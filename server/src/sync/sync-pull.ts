@@ -1,7 +1,7 @@
 import type { SyncCheckpoint } from '@enclave/shared';
 import { canRecord, type Permissions } from '../policy/policy';
 import type { WorkspaceStore } from '../store/types';
-import { toSyncDocument } from './sync-documents';
+import { syncDocumentJson } from './sync-documents';
 
 export interface PullPage {
   /** Each document already serialised: a page is written straight into its frame. */
@@ -26,11 +26,11 @@ export async function pullPage(
   let bytes = 0;
   for (;;) {
     const wanted = batchSize - documents.length;
-    const records = await ws.recordsChangedSince(after, wanted);
+    const records = await ws.recordsChangedSinceJson(after, wanted);
     for (const record of records) {
       after = record.seq;
       if (!canRecord(perms, 'read', record.type)) continue;
-      const json = JSON.stringify(toSyncDocument(record));
+      const json = syncDocumentJson(record);
       documents.push(json);
       bytes += json.length;
       if (bytes >= maxBytes) return { documents, checkpoint: { seq: after } };

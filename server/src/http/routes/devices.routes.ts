@@ -45,11 +45,8 @@ export function deviceRoutes(deps: AppDeps): Router {
 
   bind(router, routes.cancelPairing, async (call) => {
     const access = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
-    const { extra } = await engine.execute(access.ctx, {
-      type: 'device.cancelPairing',
-      pairingId: call.params.pairingId,
-    });
-    await store.control.unindexPairing(extra.tokenHash as string);
+    // The code stays indexed until it expires, so that redeeming it is refused as cancelled (410).
+    await engine.execute(access.ctx, { type: 'device.cancelPairing', pairingId: call.params.pairingId });
   });
 
   bind(router, routes.listDevices, async (call) => {

@@ -129,7 +129,6 @@ export class SqliteControlStore implements ControlStore {
       findPairing: db.prepare<[string], { workspace_id: string }>(
         'SELECT workspace_id FROM pairing_index WHERE token_hash = ?',
       ),
-      unindexPairing: db.prepare('DELETE FROM pairing_index WHERE token_hash = ?'),
       expirePairings: db.prepare('DELETE FROM pairing_index WHERE expires_at <= ?'),
       renameWorkspace: db.prepare('UPDATE workspaces SET name = ? WHERE id = ?'),
       addIndex: db.prepare('INSERT OR IGNORE INTO user_workspaces (user_id, workspace_id) VALUES (?, ?)'),
@@ -291,10 +290,6 @@ export class SqliteControlStore implements ControlStore {
 
   async findPairingWorkspace(tokenHash: string) {
     return this.stmt.findPairing.get(tokenHash)?.workspace_id ?? null;
-  }
-
-  async unindexPairing(tokenHash: string) {
-    this.stmt.unindexPairing.run(tokenHash);
   }
 
   async deleteExpiredPairingIndex(now: string) {

@@ -12,6 +12,7 @@ import {
   type PairingRow,
   type PendingChange,
   type RecordListQuery,
+  type StoredRecordJson,
   type WorkspaceStore,
 } from '../types';
 import type { Db } from './open';
@@ -129,6 +130,17 @@ const toRecord = (r: RecordDbRow): WorkspaceRecord => ({
   id: r.id,
   type: r.type,
   data: JSON.parse(r.data) as Record<string, unknown>,
+  rev: r.rev,
+  seq: r.seq,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+});
+
+const toRecordJson = (r: RecordDbRow): StoredRecordJson => ({
+  id: r.id,
+  type: r.type,
+  dataJson: r.data,
   rev: r.rev,
   seq: r.seq,
   createdAt: r.created_at,
@@ -374,6 +386,10 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
 
   async recordsChangedSince(afterSeq: number, limit: number) {
     return this.stmt.changedSince.all(afterSeq, limit).map(toRecord);
+  }
+
+  async recordsChangedSinceJson(afterSeq: number, limit: number) {
+    return this.stmt.changedSince.all(afterSeq, limit).map(toRecordJson);
   }
 
   async countLiveRecords(entityType: string) {
