@@ -65,6 +65,15 @@ export class SyncHub {
     return n;
   }
 
+  /** A read-only view of a workspace's live connections: how much each has queued, whether it fell behind. */
+  connectionsOf(workspaceId: string): { deviceId: string; bufferedAmount: number; behind: boolean }[] {
+    return [...(this.byWorkspace.get(workspaceId) ?? [])].map((c) => ({
+      deviceId: c.deviceId,
+      bufferedAmount: c.bufferedAmount,
+      behind: c.behind,
+    }));
+  }
+
   closeAll(
     code: number = SyncCloseCode.serverShutdown,
     reason: SyncCloseReason = { code: 'server_shutdown' },

@@ -1,7 +1,8 @@
 import type { ErrorBody, Operation, PushRow, RejectedRow, SyncDocument } from '@enclave/shared';
+import { deviceRevoked } from '../devices/devices.service';
 import type { OperationContext } from '../engine/context';
 import type { CommandEngine, EachItem } from '../engine/engine';
-import { conflict, invalid } from '../engine/errors';
+import { conflict, invalid, type AppError } from '../engine/errors';
 import { canRecord } from '../policy/policy';
 import type { WorkspaceStore } from '../store/types';
 import { sameContent, toSyncDocument } from './sync-documents';
@@ -19,8 +20,9 @@ const stale = () => conflict('The document changed on the server');
  * engine's lock. A row whose assumed master state differs from the current one is a conflict; a
  * row that already matches the current state (a retry of a push that was applied) writes nothing.
  */
-function planRow(row: PushRow): EachItem {
+function planRow(row: PushRow, standing: () => Promise<void>): EachItem {
   return async ({ getRecord, perms }) => {
+    await standing();
     const next = row.newDocumentState;
     const assumed = row.assumedMasterState ?? null;
     const stored = await getRecord(next.id);
@@ -59,7 +61,25 @@ export async function applyPush(
   ctx: OperationContext,
   rows: readonly PushRow[],
 ): Promise<PushOutcome> {
-  const outcomes = await engine.executeEach(ctx, rows.map(planRow));
+  // The pushing device's standing is read again under the engine's lock, where revocations are
+  // committed: a push that was let in before a revocation but reaches the writer after it writes
+  // nothing (the connection learns of the revocation a moment later and closes).
+  let checked: Promise<void> | undefined;
+  const standing = () =>
+    (checked ??= (async () => {
+      const device = await ws.getDevice(ctx.actor.id);
+      if (!device) throw deviceRevoked(false);
+      if (device.revokedAt !== null) throw deviceRevoked(device.wipe);
+      if (!(await ws.getMember(device.ownerId))) throw deviceRevoked(false);
+    })());
+  const outcomes = await engine.executeEach(
+    ctx,
+    rows.map((row) => planRow(row, standing)),
+  );
+  const revoked = outcomes.find(
+    (o): o is { ok: false; error: AppError } => !o.ok && o.error.code === 'device_revoked',
+  );
+  if (revoked) throw revoked.error;
   const perms = await engine.permissionsOf(ws, ctx.principal.userId);
   const conflicts: SyncDocument[] = [];
   const rejected: RejectedRow[] = [];
