@@ -176,6 +176,13 @@ export class DevicesService {
     };
   }
 
+  /** As `standing`, by id: a device that is not there is out too. */
+  async standingOf(ws: WorkspaceStore, deviceId: string): Promise<MemberRow> {
+    const device = await ws.getDevice(deviceId);
+    if (!device) throw deviceRevoked(false);
+    return this.standing(ws, device);
+  }
+
   /** The device's owner, if the device may still act; otherwise why not. */
   async standing(ws: WorkspaceStore, device: DeviceRow): Promise<MemberRow> {
     if (device.revokedAt !== null) throw deviceRevoked(device.wipe);

@@ -272,7 +272,9 @@ export class SyncConnection {
         }
         case 'push': {
           const ctx = this.auth.ctx({ ...this.meta, requestId: `${this.id.slice(0, 8)}/${frame.id}` });
-          const outcome = await applyPush(this.deps.engine, this.auth.ws, ctx, frame.rows);
+          const outcome = await applyPush(this.deps.engine, this.auth.ws, ctx, frame.rows, () =>
+            this.deps.devices.standingOf(this.auth.ws, this.deviceId),
+          );
           this.send({ type: 'push.result', id: frame.id, ...outcome });
           break;
         }

@@ -129,10 +129,8 @@ export class SyncHub {
           c.revoke(true);
           continue;
         }
-        const device = await ws.getDevice(c.deviceId);
         try {
-          if (!device) throw new AppError('device_revoked', 'unknown device', { wipe: false });
-          const owner = await this.deps.devices.standing(ws, device);
+          const owner = await this.deps.devices.standingOf(ws, c.deviceId);
           c.setPermissions(await this.deps.engine.permissionsOf(ws, owner.userId));
         } catch (error) {
           if (!(error instanceof AppError) || error.code !== 'device_revoked') throw error;

@@ -1,5 +1,4 @@
 import type { ErrorBody, Operation, PushRow, RejectedRow, SyncDocument } from '@enclave/shared';
-import { deviceRevoked } from '../devices/devices.service';
 import type { OperationContext } from '../engine/context';
 import type { CommandEngine, EachItem } from '../engine/engine';
 import { conflict, invalid, type AppError } from '../engine/errors';
@@ -60,18 +59,14 @@ export async function applyPush(
   ws: WorkspaceStore,
   ctx: OperationContext,
   rows: readonly PushRow[],
+  /** Throws `device_revoked` if the pushing device may no longer act. */
+  checkStanding: () => Promise<unknown>,
 ): Promise<PushOutcome> {
   // The pushing device's standing is read again under the engine's lock, where revocations are
   // committed: a push that was let in before a revocation but reaches the writer after it writes
   // nothing (the connection learns of the revocation a moment later and closes).
   let checked: Promise<void> | undefined;
-  const standing = () =>
-    (checked ??= (async () => {
-      const device = await ws.getDevice(ctx.actor.id);
-      if (!device) throw deviceRevoked(false);
-      if (device.revokedAt !== null) throw deviceRevoked(device.wipe);
-      if (!(await ws.getMember(device.ownerId))) throw deviceRevoked(false);
-    })());
+  const standing = () => (checked ??= checkStanding().then(() => undefined));
   const outcomes = await engine.executeEach(
     ctx,
     rows.map((row) => planRow(row, standing)),
