@@ -1,4 +1,5 @@
 import { benchEngine } from './engine.bench';
+import { benchSync } from './sync.bench';
 
 /**
  * `npm run bench`: every benchmark, each measured against its peer in the same run, printed as
@@ -6,6 +7,6 @@ import { benchEngine } from './engine.bench';
  */
 const results = {
   machine: { node: process.version, platform: process.platform, arch: process.arch },
-  benchmarks: [...(await benchEngine())],
+  benchmarks: [...(await benchEngine()), ...(await benchSync())],
 };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -6,6 +6,7 @@ export { SyncError, type SyncErrorInit } from './errors';
 export type { FetchImpl } from './http';
 export { pairDevice, type PairDeviceOptions } from './pairing';
 export {
+  DEFAULT_PULL_BATCH_SIZE,
   syncDocumentOf,
   syncReplicationOptions,
   type SyncReplication,

@@ -10,7 +10,7 @@ import {
 } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import type { PushRow, SyncCheckpoint, SyncDocument } from '@enclave/shared';
+import { SYNC_MAX_PULL_BATCH, type PushRow, type SyncCheckpoint, type SyncDocument } from '@enclave/shared';
 import {
   syncDocumentOf,
   syncReplicationOptions,
@@ -24,16 +24,22 @@ class MemoryMaster implements SyncTransport {
   readonly stream$ = new Subject<SyncStreamItem>();
   readonly pushed: PushRow[] = [];
   readonly pulls: (SyncCheckpoint | null)[] = [];
+  /** The batch size of each pull request. */
+  readonly asked: number[] = [];
   private seq = 0;
   private readonly docs = new Map<string, { doc: SyncDocument; seq: number }>();
 
+  /** `pageLimit` stands for the server's byte limit: a page may hold fewer documents than asked. */
+  constructor(private readonly pageLimit = Number.POSITIVE_INFINITY) {}
+
   async pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<PullResult> {
     this.pulls.push(checkpoint);
+    this.asked.push(batchSize);
     const since = checkpoint?.seq ?? 0;
     const changed = [...this.docs.values()]
       .filter((entry) => entry.seq > since)
       .sort((a, b) => a.seq - b.seq)
-      .slice(0, batchSize);
+      .slice(0, Math.min(batchSize, this.pageLimit));
     const last = changed.at(-1);
     return {
       documents: changed.map((entry) => entry.doc),
@@ -198,7 +204,36 @@ describe('wire mapping', () => {
     });
   });
 
-  it('refuses a pull batch larger than the server serves', () => {
-    expect(() => syncReplicationOptions(new MemoryMaster(), { pullBatchSize: 5000 })).toThrow(RangeError);
+  it('keeps pulling after a page the server cut short, so that RxDB does not stop early', async () => {
+    const master = new MemoryMaster(2);
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5'])
+      master.write({ id, type: 'note', data: {}, rev: 1, _deleted: false });
+    const options = syncReplicationOptions(master, { pullBatchSize: 4 });
+
+    const first = await options.pull.handler(undefined, 4);
+    expect(first.documents.map((doc) => doc.id)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(first.checkpoint).toEqual({ seq: 4 });
+    // The short last batch (what tells RxDB it is done) comes only after an empty page.
+    const last = await options.pull.handler({ seq: 4 }, 4);
+    expect(last.documents.map((doc) => doc.id)).toEqual(['p5']);
+    expect(last.checkpoint).toEqual({ seq: 5 });
+    expect(master.pulls).toEqual([null, { seq: 2 }, { seq: 4 }, { seq: 5 }]);
+  });
+
+  it('pulls a batch larger than the server serves in several requests', async () => {
+    const master = new MemoryMaster();
+    const total = SYNC_MAX_PULL_BATCH + 500;
+    for (let i = 0; i < total; i++)
+      master.write({ id: `d${String(i)}`, type: 'note', data: {}, _deleted: false });
+    const options = syncReplicationOptions(master, { pullBatchSize: total });
+    const pulled = await options.pull.handler(undefined, total);
+    expect(pulled.documents).toHaveLength(total);
+    expect(pulled.checkpoint).toEqual({ seq: total });
+    expect(master.asked).toEqual([SYNC_MAX_PULL_BATCH, 500]);
+  });
+
+  it('refuses a pull batch size that is not a positive integer', () => {
+    expect(() => syncReplicationOptions(new MemoryMaster(), { pullBatchSize: 0 })).toThrow(RangeError);
+    expect(() => syncReplicationOptions(new MemoryMaster(), { pullBatchSize: 1.5 })).toThrow(RangeError);
   });
 });

@@ -6,7 +6,7 @@ import type {
   WithDeleted,
 } from 'rxdb';
 import { SYNC_MAX_PULL_BATCH, type PushRow, type SyncCheckpoint, type SyncDocument } from '@enclave/shared';
-import type { SyncClient, SyncStreamItem } from './sync-client';
+import type { PullResult, SyncClient, SyncStreamItem } from './sync-client';
 
 /** The default shape of a synced RxDB document: a `SyncDocument`, `_deleted` being RxDB's own. */
 export type SyncRxDocType = Omit<SyncDocument, '_deleted'>;
@@ -25,7 +25,10 @@ export interface WireMapping<RxDocType> {
 }
 
 export interface SyncReplicationSettings {
-  /** Documents per pull request; at most `SYNC_MAX_PULL_BATCH`. Default 100. */
+  /**
+   * Documents RxDB takes per pull (and writes in one go); pulled from the server in requests of at
+   * most `SYNC_MAX_PULL_BATCH`. Default `DEFAULT_PULL_BATCH_SIZE`.
+   */
   pullBatchSize?: number;
   /** Local changes RxDB hands to one push; the client splits them to the server's limits. Default 100. */
   pushBatchSize?: number;
@@ -37,6 +40,13 @@ export interface SyncReplication<RxDocType> {
 }
 
 const DEFAULT_BATCH_SIZE = 100;
+/**
+ * RxDB pays a cost per write that grows with the collection (its memory storage merges whole
+ * sorted indexes), so an initial sync goes much faster in big batches: 100,000 records of 1 KB
+ * synced at ~2,000 docs/s in batches of 100 and ~16,000 in batches of 2,000 (`npm run bench`).
+ * A pull holds up to this many documents in memory at once.
+ */
+export const DEFAULT_PULL_BATCH_SIZE = SYNC_MAX_PULL_BATCH;
 
 /** The `pull` and `push` options of RxDB's `replicateRxCollection`, over a sync client. */
 export function syncReplicationOptions(
@@ -63,11 +73,10 @@ function replicationOver<RxDocType>(
   { toWire, fromWire }: WireMapping<RxDocType>,
   settings: SyncReplicationSettings,
 ): SyncReplication<RxDocType> {
-  const pullBatchSize = settings.pullBatchSize ?? DEFAULT_BATCH_SIZE;
+  const pullBatchSize = settings.pullBatchSize ?? DEFAULT_PULL_BATCH_SIZE;
   const pushBatchSize = settings.pushBatchSize ?? DEFAULT_BATCH_SIZE;
-  // RxDB takes a short batch as "no more changes", so a batch the server would cut must not be asked for.
-  if (!Number.isInteger(pullBatchSize) || pullBatchSize < 1 || pullBatchSize > SYNC_MAX_PULL_BATCH) {
-    throw new RangeError(`pullBatchSize must be 1..${String(SYNC_MAX_PULL_BATCH)}`);
+  if (!Number.isInteger(pullBatchSize) || pullBatchSize < 1) {
+    throw new RangeError('pullBatchSize must be a positive integer');
   }
   if (!Number.isInteger(pushBatchSize) || pushBatchSize < 1) {
     throw new RangeError('pushBatchSize must be a positive integer');
@@ -83,12 +92,12 @@ function replicationOver<RxDocType>(
       stream$,
       handler: async (checkpoint, batchSize) => {
         // RxDB merges checkpoints into one object: send only the field the server knows.
-        const since = checkpoint == null ? null : { seq: checkpoint.seq };
-        const result = await client.pull(since, batchSize);
-        return {
-          documents: result.documents.map(fromWire),
-          checkpoint: result.checkpoint ?? checkpoint ?? undefined,
-        };
+        const { documents, checkpoint: next } = await pullFull(
+          client,
+          checkpoint == null ? null : { seq: checkpoint.seq },
+          batchSize,
+        );
+        return { documents: documents.map(fromWire), checkpoint: next ?? checkpoint ?? undefined };
       },
     },
     push: {
@@ -103,6 +112,27 @@ function replicationOver<RxDocType>(
       },
     },
   };
+}
+
+/**
+ * Up to `batchSize` documents in requests of at most `SYNC_MAX_PULL_BATCH`. RxDB takes a short
+ * batch as "no more changes", but the server also cuts a page short at its byte limit: a short
+ * page is followed by another until the batch is full or a page comes back empty.
+ */
+async function pullFull(
+  client: SyncTransport,
+  checkpoint: SyncCheckpoint | null,
+  batchSize: number,
+): Promise<PullResult> {
+  const documents: SyncDocument[] = [];
+  let since = checkpoint;
+  while (documents.length < batchSize) {
+    const page = await client.pull(since, Math.min(batchSize - documents.length, SYNC_MAX_PULL_BATCH));
+    if (page.documents.length === 0) break;
+    for (const doc of page.documents) documents.push(doc);
+    since = page.checkpoint ?? since;
+  }
+  return { documents, checkpoint: since };
 }
 
 /** Only the fields of the wire shape: RxDB's `_meta`, `_rev` and `_attachments` stay local. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
+import { z } from 'zod';
 import {
   SYNC_PROTOCOL_VERSION,
   SyncCloseCode,
@@ -14,6 +15,17 @@ import { revocationOf } from './token-renewal';
 
 export type HelloFrame = Extract<ServerFrame, { type: 'hello' }>;
 export type SessionFrame = Exclude<ServerFrame, HelloFrame>;
+
+/**
+ * `ServerFrame` compiled ahead of time, for `z.validate`: the same checks, without building a
+ * copy of the frame. A pull result carries thousands of documents, and copying each one cost more
+ * than checking it.
+ */
+const CompiledServerFrame = z.compile(ServerFrame);
+
+function serverFrameOf(value: unknown): ServerFrame | null {
+  return z.validate(CompiledServerFrame, value) ? value : null;
+}
 
 /** How a connection ended, which decides what the client does next. */
 export type ConnectionEnd =
@@ -104,12 +116,11 @@ export class SyncConnection {
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.decided !== null) return;
     this.armWatchdog();
-    const parsed = isBinary ? null : ServerFrame.safeParse(parseJson(textOf(data)));
-    if (!parsed?.success) {
+    const frame = isBinary ? null : serverFrameOf(parseJson(textOf(data)));
+    if (frame === null) {
       this.protocolError();
       return;
     }
-    const frame = parsed.data;
     if (frame.type === 'hello') {
       this.onHello(frame);
       return;

@@ -193,7 +193,9 @@ export class FakeSyncServer {
           Buffer.from(parsed.data.signature, 'base64url'),
         );
       if (!valid) {
-        reply(401, { error: { code: 'invalid_credentials', message: 'bad proof' } });
+        reply(400, {
+          error: { code: 'validation_failed', message: 'The proof does not match the public key' },
+        });
         return;
       }
       if ('revoked' in account.next) {
