@@ -858,8 +858,11 @@ describe('sync limits', () => {
       // A burst of twice the rate passes; the rest is refused, one error frame each.
       expect(pulls.length).toBeGreaterThanOrEqual(10);
       expect(limited.length).toBeGreaterThanOrEqual(20);
-      for (const f of limited) expect(f).toMatchObject({ id: null, error: { code: 'rate_limited' } });
+      for (const f of limited) expect(f).toMatchObject({ error: { code: 'rate_limited' } });
       for (const f of pulls) expect(f.documents.map((d) => d.id)).toEqual([record.id]);
+      // Every request got exactly one answer under its own id: refused requests fail at once.
+      const answered = [...pulls, ...limited].map((f) => f.id).sort();
+      expect(answered).toEqual(Array.from({ length: 40 }, (_, i) => `p${String(i)}`).sort());
 
       await sleep(500);
       expect(raw.closeCode).toBeNull();

@@ -36,6 +36,15 @@ const QUEUE_PAUSE_AT = 32;
 
 type ErrorShape = ErrorBody['error'];
 
+/** The first bytes of a frame as text, without decoding the rest of it. */
+function headOf(data: RawData, bytes: number): string {
+  const first = Array.isArray(data) ? data[0] : data;
+  if (first === undefined) return '';
+  return Buffer.from(first instanceof ArrayBuffer ? new Uint8Array(first) : first)
+    .subarray(0, bytes)
+    .toString('utf8');
+}
+
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -188,9 +197,13 @@ export class SyncConnection {
   private enqueue(data: RawData): void {
     if (this.closed) return;
     if (!this.takeToken()) {
+      // Refused unparsed (parsing is the work being limited), but answered under the request's
+      // id when it is plain to see, so the client's request fails now rather than at its timeout.
+      const head = headOf(data, 256);
+      const id = /"id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"/.exec(head)?.[1] ?? null;
       this.send({
         type: 'error',
-        id: null,
+        id,
         error: { code: 'rate_limited', message: 'Too many frames; slow down' },
       });
       return;
