@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientRequestArgs } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { createRxDatabase, randomToken, type RxCollection, type RxDatabase, type RxJsonSchema } from 'rxdb';
+import { createRxDatabase, randomToken, type RxCollection, type RxDatabase } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { WorkspaceRecord } from '@enclave/shared';
 import type { OperationContext } from '../../server/src/engine/context';
@@ -20,6 +20,7 @@ import {
   type DeviceCredential,
   type SyncClientOptions,
   type SyncRxDocType,
+  syncRecordsSchema,
 } from '../../desktop/src/main/sync';
 
 /** Read-only helpers of the sync benchmark: fixtures, statistics, RxDB collections. */
@@ -60,22 +61,6 @@ export function clientData(i: number, bytes = 1024): Record<string, unknown> {
   return data;
 }
 
-/** The RxDB schema both sides replicate into: the wire shape of a record. */
-export const recordSchema: RxJsonSchema<SyncRxDocType> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 64 },
-    type: { type: 'string' },
-    data: { type: 'object' },
-    rev: { type: 'integer' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-  required: ['id', 'type', 'data'],
-};
-
 export interface Collections {
   records: RxCollection<SyncRxDocType>;
 }
@@ -87,7 +72,7 @@ export async function memoryDatabase(): Promise<RxDatabase<Collections>> {
     storage: getRxStorageMemory(),
     multiInstance: false,
   });
-  await db.addCollections({ records: { schema: recordSchema } });
+  await db.addCollections({ records: { schema: syncRecordsSchema } });
   return db;
 }
 

@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRxDatabase, type RxCollection, type RxDatabase, type RxJsonSchema } from 'rxdb';
+import { createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { PushRow, SyncCheckpoint } from '@enclave/shared';
 import {
   pairDevice,
   SyncClient,
+  syncRecordsSchema,
   syncReplicationOptions,
   type DeviceCredential,
   type SyncRxDocType,
@@ -29,21 +30,6 @@ import {
  * must end up with the server's state, and every write the server acknowledged must be in the
  * store and the audit log, once.
  */
-
-const schema: RxJsonSchema<SyncRxDocType> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 64 },
-    type: { type: 'string' },
-    data: { type: 'object' },
-    rev: { type: 'number' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-  required: ['id', 'type', 'data'],
-};
 
 const noteType = {
   key: 'note',
@@ -107,7 +93,7 @@ describe('faults and convergence', () => {
         name: `client${String(i)}-${workspaceId}`,
         storage: getRxStorageMemory(),
       });
-      const { records } = await db.addCollections({ records: { schema } });
+      const { records } = await db.addCollections({ records: { schema: syncRecordsSchema } });
       clients.push({ name: `client ${String(i)}`, credential, db, records, sync: null, state: null });
     }
   });

@@ -8,6 +8,7 @@ export { pairDevice, type PairDeviceOptions } from './pairing';
 export {
   DEFAULT_PULL_BATCH_SIZE,
   syncDocumentOf,
+  syncRecordsSchema,
   syncReplicationOptions,
   type SyncReplication,
   type SyncReplicationSettings,

@@ -1,18 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, Subject } from 'rxjs';
-import {
-  createRxDatabase,
-  randomToken,
-  type RxCollection,
-  type RxDatabase,
-  type RxJsonSchema,
-  type WithDeleted,
-} from 'rxdb';
+import { createRxDatabase, randomToken, type RxCollection, type RxDatabase, type WithDeleted } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { SYNC_MAX_PULL_BATCH, type PushRow, type SyncCheckpoint, type SyncDocument } from '@enclave/shared';
 import {
   syncDocumentOf,
+  syncRecordsSchema,
   syncReplicationOptions,
   type SyncRxDocType,
   type SyncTransport,
@@ -72,21 +66,6 @@ class MemoryMaster implements SyncTransport {
   }
 }
 
-const schema: RxJsonSchema<SyncRxDocType> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 64 },
-    type: { type: 'string' },
-    data: { type: 'object' },
-    rev: { type: 'integer' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-  required: ['id', 'type', 'data'],
-};
-
 interface Collections {
   records: RxCollection<SyncRxDocType>;
 }
@@ -103,7 +82,7 @@ afterEach(async () => {
 
 async function replicatedCollection(master: MemoryMaster) {
   database = await createRxDatabase<Collections>({ name: randomToken(10), storage: getRxStorageMemory() });
-  await database.addCollections({ records: { schema } });
+  await database.addCollections({ records: { schema: syncRecordsSchema } });
   const records = database.records;
   replication = replicateRxCollection<SyncRxDocType, SyncCheckpoint>({
     collection: records,

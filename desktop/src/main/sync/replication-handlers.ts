@@ -2,6 +2,7 @@ import { map, type Observable } from 'rxjs';
 import type {
   ReplicationPullOptions,
   ReplicationPushOptions,
+  RxJsonSchema,
   RxReplicationPullStreamItem,
   WithDeleted,
 } from 'rxdb';
@@ -10,6 +11,25 @@ import type { PullResult, SyncClient, SyncStreamItem } from './sync-client';
 
 /** The default shape of a synced RxDB document: a `SyncDocument`, `_deleted` being RxDB's own. */
 export type SyncRxDocType = Omit<SyncDocument, '_deleted'>;
+
+/**
+ * The RxDB schema of a collection of synced records (the app keeps one `records` collection for
+ * every entity type: RxDB's open edition caps open collections at 13).
+ */
+export const syncRecordsSchema: RxJsonSchema<SyncRxDocType> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 64 },
+    type: { type: 'string' },
+    data: { type: 'object' },
+    rev: { type: 'integer' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+  required: ['id', 'type', 'data'],
+};
 
 /** The part of `SyncClient` that replication uses, so that tests can stand in for it. */
 export interface SyncTransport {
