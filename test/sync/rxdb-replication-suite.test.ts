@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { addRxPlugin, type RxCollection, type WithDeleted } from 'rxdb';
-import { RxDBDevModePlugin } from 'rxdb/plugins/dev-mode';
+import { RxDBAttachmentsPlugin } from 'rxdb/plugins/attachments';
+import { disableWarnings, RxDBDevModePlugin } from 'rxdb/plugins/dev-mode';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { runReplicationBaseTestSuite, setConfig } from 'rxdb/plugins/test-utils';
+import { getConfig, runReplicationBaseTestSuite, setConfig } from 'rxdb/plugins/test-utils';
 import { wrappedValidateAjvStorage } from 'rxdb/plugins/validate-ajv';
 import type { SyncCheckpoint, SyncDocument } from '@enclave/shared';
 import { pairDevice, SyncClient, syncReplicationOptions, type DeviceCredential } from '../../desktop/src';
@@ -19,8 +20,13 @@ import type { TestClient } from '../../server/src/test-support/test-client';
 /**
  * RxDB's own replication test suite (the one its replication plugins must pass), run against a
  * real Enclave server through the desktop sync client. The suite's `human` documents become
- * records of a `human` entity type; RxDB ids may hold any character, record ids may not, so the
- * id travels base64url-encoded.
+ * records of a `human` entity type. RxDB's test ids hold any character (umlauts, brackets,
+ * emojis) and record ids may not (`RecordId`: 1-64 of A-Z a-z 0-9 _ -), so the id travels
+ * base64url-encoded: 12 UTF-16 units are at most 36 bytes of UTF-8, 48 characters encoded.
+ *
+ * The suite's attachment tests run only for plugins that replicate attachments
+ * (`syncOnceWithAttachments`); records have none, so those do not apply. Its test that
+ * attachments stay local when their replication is off does, and runs.
  */
 
 interface Human {
@@ -58,14 +64,18 @@ const humanType = {
   fields: [
     { key: 'first_name', label: 'First name', type: 'text', required: true },
     { key: 'last_name', label: 'Last name', type: 'text', required: true },
+    // RxDB's human has an integer age in 0..150; a number field takes any number.
     { key: 'age', label: 'Age', type: 'number' },
   ],
 };
 
 // The suite is written for mocha's globals, and runs in RxDB's dev-mode (its collections use
-// options only dev-mode allows), which wants a schema validator on the storage.
+// `ignoreDuplicate`, which only dev-mode allows), which wants a schema validator on the storage.
 Object.assign(globalThis, { describe, it });
+disableWarnings();
 addRxPlugin(RxDBDevModePlugin);
+// For the test that attachments stay local: its documents carry one.
+addRxPlugin(RxDBAttachmentsPlugin);
 const storage = () => wrappedValidateAjvStorage({ storage: getRxStorageMemory() });
 setConfig({
   storage: {
@@ -74,10 +84,18 @@ setConfig({
     getPerformanceStorage: () => ({ storage: storage(), description: 'memory' }),
     hasPersistence: false,
     hasMultiInstance: false,
-    hasAttachments: false,
+    hasAttachments: true,
     hasReplication: true,
   },
 });
+// The first getConfig() replaces console.log and console.dir with RxDB's debugging versions and
+// logs a line with them: let that happen now, silently, and put the originals back.
+{
+  const { log, dir } = console;
+  console.log = () => undefined;
+  getConfig();
+  Object.assign(console, { log, dir });
+}
 
 describe('RxDB replication base test suite, against the real server', () => {
   let t: TestServer;
@@ -133,6 +151,13 @@ describe('RxDB replication base test suite, against the real server', () => {
     return { state, client };
   }
 
+  async function syncOnce(collection: RxCollection<Human>): Promise<void> {
+    const { state, client } = replicate(collection, false);
+    await state.awaitInitialReplication();
+    await state.cancel();
+    await client.stop();
+  }
+
   async function serverDocs(): Promise<WithDeleted<Human>[]> {
     const ws = await t.server.deps.store.workspace(workspaceId);
     if (!ws) throw new Error('workspace gone');
@@ -144,12 +169,9 @@ describe('RxDB replication base test suite, against the real server', () => {
 
   runReplicationBaseTestSuite({
     startReplication: (collection: RxCollection<Human>) => replicate(collection, true).state,
-    syncOnce: async (collection: RxCollection<Human>) => {
-      const { state, client } = replicate(collection, false);
-      await state.awaitInitialReplication();
-      await state.cancel();
-      await client.stop();
-    },
+    syncOnce,
+    // The sync protocol has no attachments: they stay on the device that made them.
+    syncOnceWithAttachmentsDisabled: syncOnce,
     getAllServerDocs: serverDocs,
     cleanUpServer,
     softDeletes: true,

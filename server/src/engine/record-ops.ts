@@ -55,6 +55,16 @@ function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== null));
 }
 
+/**
+ * A record's state without the store's `seq`. Records read from the store carry it, and a state
+ * built as `{ ...current, ... }` would keep it: an update's audited `after` would show the seq of
+ * the version it replaced.
+ */
+function stateOf(record: Snapshot): Snapshot {
+  const { seq: _seq, ...state } = record as Snapshot & { seq?: number };
+  return state;
+}
+
 function recordChange(
   action: string,
   before: Snapshot | null,
@@ -62,14 +72,15 @@ function recordChange(
   expectedRev: number | null,
   details: Record<string, unknown> | null = null,
 ): HandlerOutcome {
+  const state = stateOf(after);
   return {
     change: {
       action,
       target: { kind: 'record', entityType: after.type, id: after.id },
-      before,
-      after,
+      before: before && stateOf(before),
+      after: state,
       details,
-      mutations: [{ kind: 'record.put', record: after, expectedRev }],
+      mutations: [{ kind: 'record.put', record: state, expectedRev }],
     },
   };
 }

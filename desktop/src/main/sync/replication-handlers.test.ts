@@ -20,6 +20,8 @@ class MemoryMaster implements SyncTransport {
   readonly pulls: (SyncCheckpoint | null)[] = [];
   /** The batch size of each pull request. */
   readonly asked: number[] = [];
+  /** While set, pull answers (computed when asked, as the server's are) wait for it. */
+  gate: Promise<void> | null = null;
   private seq = 0;
   private readonly docs = new Map<string, { doc: SyncDocument; seq: number }>();
 
@@ -35,10 +37,12 @@ class MemoryMaster implements SyncTransport {
       .sort((a, b) => a.seq - b.seq)
       .slice(0, Math.min(batchSize, this.pageLimit));
     const last = changed.at(-1);
-    return {
+    const answer = {
       documents: changed.map((entry) => entry.doc),
       checkpoint: last ? { seq: last.seq } : checkpoint,
     };
+    await this.gate;
+    return answer;
   }
 
   async push(rows: readonly PushRow[]): Promise<PushResult> {
@@ -60,9 +64,15 @@ class MemoryMaster implements SyncTransport {
   }
 
   write(doc: SyncDocument): void {
+    const seq = this.writeUnseen(doc);
+    this.stream$.next({ documents: [doc], checkpoint: { seq } });
+  }
+
+  /** A change the client's stream never carries, as one made while it was disconnected. */
+  writeUnseen(doc: SyncDocument): number {
     const seq = ++this.seq;
     this.docs.set(doc.id, { doc, seq });
-    this.stream$.next({ documents: [doc], checkpoint: { seq } });
+    return seq;
   }
 }
 
@@ -127,6 +137,36 @@ describe('syncReplicationOptions with RxDB', () => {
     master.write({ id: 'p1', type: 'note', data: { text: 'changed' }, rev: 2, _deleted: false });
     const changed = await firstValueFrom(records.findOne('p1').$.pipe(filter((doc) => doc?.rev === 2)));
     expect(changed?.data).toEqual({ text: 'changed' });
+  });
+
+  it('pulls what it missed after a RESYNC that comes in behind live changes', async () => {
+    const master = new MemoryMaster();
+    const records = await replicatedCollection(master);
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    // Keep RxDB's downstream busy with a pull, so that what follows queues up behind it.
+    let release: () => void = () => undefined;
+    master.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    replication?.reSync();
+    await tick();
+    master.write({ id: 'before', type: 'note', data: {}, rev: 1, _deleted: false });
+    await tick();
+    // The connection drops; this change is made meanwhile; the client reconnects and resyncs.
+    master.writeUnseen({ id: 'missed', type: 'note', data: {}, rev: 1, _deleted: false });
+    master.stream$.next('RESYNC');
+    await tick();
+    master.write({ id: 'after', type: 'note', data: {}, rev: 1, _deleted: false });
+    await tick();
+    master.gate = null;
+    release();
+
+    const docs = await firstValueFrom(
+      records.find().$.pipe(filter((found) => found.some((doc) => doc.id === 'after'))),
+    );
+    expect(docs.map((doc) => doc.id)).toContain('before');
+    await replication?.awaitInSync();
+    expect((await records.find().exec()).map((doc) => doc.id).sort()).toEqual(['after', 'before', 'missed']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { mergeMap, type Observable } from 'rxjs';
 import type {
   ReplicationPullOptions,
   ReplicationPushOptions,
@@ -68,6 +68,17 @@ const DEFAULT_BATCH_SIZE = 100;
  */
 export const DEFAULT_PULL_BATCH_SIZE = SYNC_MAX_PULL_BATCH;
 
+/**
+ * A 'RESYNC' (after a reconnect, or when the server dropped live changes) goes to RxDB twice.
+ * RxDB's downstream takes its queued stream items in runs, and a 'RESYNC' found behind live
+ * changes ends the run and is dropped (RxDB 17: `startReplicationDownstream`, `addNewTask`). The
+ * live changes that come after it carry later checkpoints, so what changed while this device was
+ * not listening would be skipped for good, and no later pull fetches it. The second 'RESYNC' heads
+ * the next run, which pulls; when the first was not dropped, RxDB drops the second instead, its
+ * pull having started after both came in.
+ */
+const RESYNC_TWICE = ['RESYNC', 'RESYNC'] as const;
+
 /** The `pull` and `push` options of RxDB's `replicateRxCollection`, over a sync client. */
 export function syncReplicationOptions(
   client: SyncTransport,
@@ -102,8 +113,10 @@ function replicationOver<RxDocType>(
     throw new RangeError('pushBatchSize must be a positive integer');
   }
   const stream$: Observable<RxReplicationPullStreamItem<RxDocType, SyncCheckpoint>> = client.stream$.pipe(
-    map((item) =>
-      item === 'RESYNC' ? item : { documents: item.documents.map(fromWire), checkpoint: item.checkpoint },
+    mergeMap((item) =>
+      item === 'RESYNC'
+        ? RESYNC_TWICE
+        : [{ documents: item.documents.map(fromWire), checkpoint: item.checkpoint }],
     ),
   );
   return {
@@ -148,9 +161,10 @@ async function pullFull(
   let since = checkpoint;
   while (documents.length < batchSize) {
     const page = await client.pull(since, Math.min(batchSize - documents.length, SYNC_MAX_PULL_BATCH));
+    // An empty page may still move the checkpoint (past records this device may not read).
+    since = page.checkpoint ?? since;
     if (page.documents.length === 0) break;
     for (const doc of page.documents) documents.push(doc);
-    since = page.checkpoint ?? since;
   }
   return { documents, checkpoint: since };
 }
