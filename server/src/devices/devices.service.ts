@@ -106,14 +106,15 @@ export class DevicesService {
     });
     // The index entry stays until the expiry sweep: a used code must still find its pairing, so
     // that it is refused as used (410), not as unknown (401), however the redeems interleave.
+    await this.touch(ws, deviceId, request.ip);
+    // Read after the touch, so that the answer shows where the device was first seen from.
     const device = await ws.getDevice(deviceId);
     if (!device) throw new Error('paired device not found');
-    await this.touch(ws, device.id, request.ip);
     const { token, expiresAt } = await this.tokens.issue(deviceId, ws.workspaceId, this.clock());
     return {
       accessToken: token,
       expiresAt: expiresAt.toISOString(),
-      device: deviceView((await ws.getDevice(deviceId)) ?? device),
+      device: deviceView(device),
       workspace: { id: ws.workspaceId, name: (await ws.getMeta('name')) ?? '' },
     };
   }
