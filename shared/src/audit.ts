@@ -62,6 +62,13 @@ export const AuditPage = z.object({
 });
 export type AuditPage = z.infer<typeof AuditPage>;
 
+/** The audit events a paired device may show: its owner's view, newest first. */
+export const DeviceActivityQuery = z.strictObject({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type DeviceActivityQuery = z.output<typeof DeviceActivityQuery>;
+
 export const AuditExportQuery = AuditQuery.omit({ before: true, limit: true }).extend({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
 });

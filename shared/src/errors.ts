@@ -21,6 +21,10 @@ export const ErrorCode = z.enum([
   'device_revoked',
   /** The client speaks a protocol version this server does not. */
   'update_required',
+  /** Desktop only: the server could not be reached (offline, wrong address, server down). */
+  'server_unreachable',
+  /** Desktop only: the OS keychain cannot be used, so no secret can be stored safely. */
+  'keychain_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -59,6 +63,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   signup_closed: 403,
   device_revoked: 401,
   update_required: 426,
+  server_unreachable: 503,
+  keychain_unavailable: 503,
   internal: 500,
 };
 

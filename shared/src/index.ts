@@ -11,3 +11,4 @@ export * from './workspaces';
 export * from './api/routes';
 export * from './devices';
 export * from './sync';
+export * from './ipc';

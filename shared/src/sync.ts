@@ -87,6 +87,11 @@ export const ServerFrame = z.discriminatedUnion('type', [
     deviceId: Uuid,
     heartbeatMs: z.number().int().positive(),
     maxFrameBytes: z.number().int().positive(),
+    /**
+     * The workspace's sequence as the connection opened: a device pulling from an older checkpoint
+     * can show how far its initial sync has come.
+     */
+    headSeq: z.number().int().nonnegative(),
   }),
   z.object({
     type: z.literal('pull.result'),

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  AuditPage,
   Device,
   DevicePaired,
   DeviceSelf,
@@ -716,6 +717,108 @@ describe('device pairing and the devices API', () => {
         status: 401,
         body: { error: { code: 'device_revoked', details: { wipe: false } } },
       });
+    });
+  });
+
+  describe('the device’s activity', () => {
+    const activity = (token: string, query = '') =>
+      app().get<AuditPage>(`/api/v1/device/activity${query}`, bearer(token));
+
+    it('shows an owner’s or admin’s device every event, newest first, with before and after', async () => {
+      const activityWs = await createWorkspace(owner, 'Activity Team');
+      const device = await pairDevice(t, owner, activityWs, 'activity laptop');
+      const created = await owner.post<{ id: string }>(`${wsPath(activityWs)}/records`, {
+        type: 'client',
+        data: { name: 'Ada Client', status: 'lead' },
+      });
+      expect(created.status, created.text).toBe(201);
+      const patched = await owner.patch(`${wsPath(activityWs)}/records/${created.body.id}`, {
+        data: { name: 'Ada Lovelace' },
+      });
+      expect(patched.status, patched.text).toBe(200);
+
+      const res = await activity(device.accessToken);
+      expect(res.status, res.text).toBe(200);
+      const page = AuditPage.parse(res.body);
+      const all = await owner.get<AuditPage>(`${wsPath(activityWs)}/audit?limit=50`);
+      expect(page.items).toEqual(all.body.items);
+      const [update] = page.items;
+      expect(update).toMatchObject({
+        action: 'record.update',
+        target: { kind: 'record', entityType: 'client', id: created.body.id },
+        before: { data: { name: 'Ada Client' } },
+        after: { data: { name: 'Ada Lovelace' } },
+      });
+      expect(page.items.map((e) => e.action)).toContain('device.pair');
+    });
+
+    it('shows other members only changes to records of types they can read', async () => {
+      const activityWs = await createWorkspace(owner, 'Billing Activity');
+      const role = await owner.put(`${wsPath(activityWs)}/roles/billing`, {
+        label: 'Billing',
+        permissions: { invoice: { read: true, write: false, delete: false } },
+      });
+      expect(role.status, role.text).toBe(200);
+      const biller = await createUser(t, { name: 'Bill Biller' });
+      await addMember(owner, activityWs, biller, ['billing']);
+      const device = await pairDevice(t, biller, activityWs, 'billing laptop');
+      const client = await owner.post<{ id: string }>(`${wsPath(activityWs)}/records`, {
+        type: 'client',
+        data: { name: 'Hidden Client', status: 'lead' },
+      });
+      expect(client.status, client.text).toBe(201);
+      const invoice = await owner.post<{ id: string }>(`${wsPath(activityWs)}/records`, {
+        type: 'invoice',
+        data: {
+          number: 'INV-1',
+          client: client.body.id,
+          amount: 1000,
+          issued_on: '2026-01-01',
+          status: 'draft',
+        },
+      });
+      expect(invoice.status, invoice.text).toBe(201);
+
+      const res = await activity(device.accessToken);
+      expect(res.status, res.text).toBe(200);
+      const page = AuditPage.parse(res.body);
+      expect(page.items.map((e) => [e.action, e.target.entityType, e.target.id])).toEqual([
+        ['record.create', 'invoice', invoice.body.id],
+      ]);
+      expect(JSON.stringify(page)).not.toContain('Hidden Client');
+    });
+
+    it('pages back with before, without gaps or repeats, and refuses bad paging', async () => {
+      const activityWs = await createWorkspace(owner, 'Paging Activity');
+      const device = await pairDevice(t, owner, activityWs, 'paging laptop');
+      for (let i = 0; i < 7; i++) {
+        const res = await owner.post(`${wsPath(activityWs)}/records`, {
+          type: 'client',
+          data: { name: `Client ${i}`, status: 'lead' },
+        });
+        expect(res.status, res.text).toBe(201);
+      }
+      const seen: number[] = [];
+      let query = '?limit=3';
+      for (let pages = 0; pages < 20; pages++) {
+        const res = await activity(device.accessToken, query);
+        expect(res.status, res.text).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(3);
+        seen.push(...res.body.items.map((e) => e.seq));
+        if (res.body.nextBefore === null) break;
+        query = `?limit=3&before=${res.body.nextBefore}`;
+      }
+      const head = await headSeq(activityWs);
+      expect(seen).toEqual(Array.from({ length: head }, (_, i) => head - i));
+
+      expectError(await activity(device.accessToken, '?limit=0'), 400, 'validation_failed');
+      expectError(await activity(device.accessToken, '?limit=101'), 400, 'validation_failed');
+      expectError(await activity(device.accessToken, '?before=-1'), 400, 'validation_failed');
+      expectError(await activity(device.accessToken, '?actorId=x'), 400, 'validation_failed');
+      // A session is not a device, and a revoked device sees nothing.
+      expectError(await owner.get('/api/v1/device/activity'), 401, 'unauthorized');
+      await revoke(owner, activityWs, device.deviceId);
+      expectRevoked(await activity(device.accessToken), false);
     });
   });
 

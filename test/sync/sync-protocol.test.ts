@@ -223,6 +223,7 @@ describe('sync protocol', () => {
   it('greets with hello: protocol, workspace, device and the limits', async () => {
     const { wsId, device } = await setup(t);
     const raw = await connect(device.accessToken);
+    const headSeq = (await (await t.server.deps.store.workspace(wsId))!.head()).seq;
     expect(raw.frames[0]).toEqual({
       type: 'hello',
       protocol: SYNC_PROTOCOL_VERSION,
@@ -230,7 +231,22 @@ describe('sync protocol', () => {
       deviceId: device.deviceId,
       heartbeatMs: t.config.sync.heartbeatMs,
       maxFrameBytes: t.config.sync.maxFrameBytes,
+      headSeq,
     });
+  });
+
+  it('tells in hello how far the workspace has come, so a device can show its initial sync progress', async () => {
+    const { owner, wsId, device } = await setup(t);
+    const before = await connect(device.accessToken);
+    const headBefore = (before.frames[0] as { headSeq: number }).headSeq;
+    expect(headBefore).toBeGreaterThan(0);
+    await createRecord(owner, wsId, 'client', clientData());
+    await createRecord(owner, wsId, 'client', clientData());
+    const after = await connect(device.accessToken);
+    expect((after.frames[0] as { headSeq: number }).headSeq).toBe(headBefore + 2);
+    // The last record change is the last event, so a pull to the end lands on the announced head.
+    const pulled = await pullAll(after, null);
+    expect(pulled.checkpoint).toEqual({ seq: headBefore + 2 });
   });
 
   describe('pull', () => {

@@ -1,4 +1,4 @@
-import type { BuiltInRole, CustomRole, EntityPermission } from '@enclave/shared';
+import type { AuditTarget, BuiltInRole, CustomRole, EntityPermission } from '@enclave/shared';
 
 /**
  * The one place that says who may do what in a workspace. Routes and the command engine ask it;
@@ -97,4 +97,16 @@ export function can(perms: Permissions, ability: WorkspaceAbility): boolean {
 
 export function canRecord(perms: Permissions, ability: RecordAbility, entityType: string): boolean {
   return perms.allTypes[ability] || (perms.perType.get(entityType)?.[ability] ?? false);
+}
+
+/**
+ * Whether a member may see an audit event outside the audit log itself (a device's activity
+ * view): readers of the log see everything; others see changes to records of types they can read,
+ * whose contents they can read anyway.
+ */
+export function canSeeAuditEvent(perms: Permissions, target: AuditTarget): boolean {
+  if (can(perms, 'audit.read')) return true;
+  return (
+    target.kind === 'record' && target.entityType !== null && canRecord(perms, 'read', target.entityType)
+  );
 }

@@ -94,7 +94,7 @@ export class SyncConnection {
     this.tokens = deps.limits.framesPerSecond * 2;
   }
 
-  start(): void {
+  start(headSeq: number): void {
     this.socket.on('message', (data) => this.enqueue(data));
     this.socket.on('pong', () => {
       this.alive = true;
@@ -111,6 +111,7 @@ export class SyncConnection {
       deviceId: this.deviceId,
       heartbeatMs: this.deps.limits.heartbeatMs,
       maxFrameBytes: this.deps.limits.maxFrameBytes,
+      headSeq,
     });
   }
 

@@ -50,11 +50,12 @@ export class SyncHub {
   /** Takes over an upgraded socket whose device has been authenticated. */
   async accept(socket: WebSocket, auth: AuthenticatedDevice, meta: RequestMeta): Promise<void> {
     const perms = await this.deps.engine.permissionsOf(auth.ws, auth.owner.userId);
+    const { seq: headSeq } = await auth.ws.head();
     const connection = new SyncConnection(socket, auth, perms, meta, this.deps, (c) => this.forget(c));
     let set = this.byWorkspace.get(connection.workspaceId);
     if (!set) this.byWorkspace.set(connection.workspaceId, (set = new Set()));
     set.add(connection);
-    connection.start();
+    connection.start(headSeq);
     // The device may have been revoked between its authentication and now.
     await this.recheck(connection.workspaceId);
   }

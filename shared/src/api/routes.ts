@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { AuditExportQuery, AuditPage, AuditQuery, AuditVerifyResult, AuditEvent } from '../audit';
+import {
+  AuditExportQuery,
+  AuditPage,
+  AuditQuery,
+  AuditVerifyResult,
+  AuditEvent,
+  DeviceActivityQuery,
+} from '../audit';
 import {
   Accepted,
   ChangePasswordBody,
@@ -337,6 +344,17 @@ export const routes = {
     tag: 'devices',
     auth: 'device',
     response: DeviceSelf,
+    status: 200,
+  },
+  deviceActivity: {
+    method: 'get',
+    path: '/api/v1/device/activity',
+    summary:
+      'Recent audit events the device’s owner may see, newest first: everything for owners and admins, changes to records of types they can read for others',
+    tag: 'devices',
+    auth: 'device',
+    query: DeviceActivityQuery,
+    response: AuditPage,
     status: 200,
   },
   unpairDevice: {

@@ -1,4 +1,4 @@
-import { DeviceSelf } from '@enclave/shared';
+import { AuditPage, DeviceSelf, type DeviceActivityQuery } from '@enclave/shared';
 import type { DeviceCredential } from './credential';
 import { requestJson, requestNoContent, type FetchImpl } from './http';
 
@@ -18,6 +18,28 @@ export function fetchDeviceSelf(credential: DeviceCredential, options: Options =
       ...options,
     },
     DeviceSelf,
+  );
+}
+
+/** Recent audit events the device's owner may see, newest first. */
+export function fetchDeviceActivity(
+  credential: DeviceCredential,
+  query: Partial<DeviceActivityQuery>,
+  options: Options = {},
+): Promise<AuditPage> {
+  const params: Record<string, string> = {};
+  if (query.limit !== undefined) params.limit = String(query.limit);
+  if (query.before !== undefined) params.before = String(query.before);
+  return requestJson(
+    {
+      method: 'GET',
+      serverUrl: credential.serverUrl,
+      path: '/api/v1/device/activity',
+      query: params,
+      token: credential.accessToken,
+      ...options,
+    },
+    AuditPage,
   );
 }
 

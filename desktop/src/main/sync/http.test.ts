@@ -10,6 +10,12 @@ describe('server addresses', () => {
     expect(apiUrl('http://127.0.0.1:8080', '/api/v1/device')).toBe('http://127.0.0.1:8080/api/v1/device');
   });
 
+  it('puts query parameters in the query string, encoded, and drops any the server URL had', () => {
+    expect(
+      apiUrl('https://example.com/x?old=1', '/api/v1/device/activity', { limit: '5', before: '9&a=b' }),
+    ).toBe('https://example.com/x/api/v1/device/activity?limit=5&before=9%26a%3Db');
+  });
+
   it('maps http to ws and https to wss', () => {
     expect(webSocketUrl('https://example.com', '/api/v1/sync')).toBe('wss://example.com/api/v1/sync');
     expect(webSocketUrl('http://localhost:3000/', '/api/v1/sync')).toBe('ws://localhost:3000/api/v1/sync');

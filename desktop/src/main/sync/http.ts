@@ -12,6 +12,7 @@ export interface ApiRequest {
   method: 'GET' | 'POST';
   serverUrl: string;
   path: string;
+  query?: Record<string, string>;
   body?: unknown;
   token?: string;
   signal?: AbortSignal;
@@ -19,13 +20,13 @@ export interface ApiRequest {
 }
 
 /** `path` is appended to the server URL, so a server behind a path prefix keeps it. */
-export function apiUrl(serverUrl: string, path: string): string {
+export function apiUrl(serverUrl: string, path: string, query?: Record<string, string>): string {
   const base = new URL(serverUrl);
   if (base.protocol !== 'https:' && base.protocol !== 'http:') {
     throw new SyncError('bad_request', 'The server address must start with https:// or http://');
   }
   base.pathname = base.pathname.replace(/\/+$/, '') + path;
-  base.search = '';
+  base.search = query === undefined ? '' : new URLSearchParams(query).toString();
   base.hash = '';
   return base.toString();
 }
@@ -57,7 +58,7 @@ async function send(request: ApiRequest): Promise<{ status: number; text: string
   let response: Response;
   let text: string;
   try {
-    response = await fetchImpl(apiUrl(request.serverUrl, request.path), {
+    response = await fetchImpl(apiUrl(request.serverUrl, request.path, request.query), {
       method: request.method,
       headers,
       body: request.body === undefined ? null : JSON.stringify(request.body),

@@ -1,6 +1,6 @@
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 export { MemoryCredentialStore, type CredentialStore, type DeviceCredential } from './credential';
-export { fetchDeviceSelf, unpairDevice } from './device-api';
+export { fetchDeviceActivity, fetchDeviceSelf, unpairDevice } from './device-api';
 export { generateDeviceKeys, publicKeyOf, signMessage, type DeviceKeyPair } from './device-keys';
 export { SyncError, type SyncErrorInit } from './errors';
 export type { FetchImpl } from './http';
@@ -15,7 +15,7 @@ export {
   type SyncRxDocType,
   type SyncTransport,
   type WireMapping,
-} from './replication-handlers';
+} from '../../common/sync/replication-handlers';
 export {
   SyncClient,
   type PullResult,

@@ -195,6 +195,21 @@ describe('SyncClient', () => {
     expect(statuses).toEqual(['offline', 'connecting', 'online', 'offline', 'connecting', 'online']);
   });
 
+  it('cuts a backoff wait short when told the network is back', async () => {
+    // A backoff of almost a minute: only reconnectNow() can bring the client back within the test.
+    const client = newClient({ backoff: { baseMs: 60_000, maxMs: 60_000 }, random: () => 0.99 });
+    const first = await connect(client);
+    first.socket.close(1001, 'shutdown');
+    await reached(client, 'offline');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.status).toBe('offline');
+
+    client.reconnectNow();
+    const second = await server.nextConnection();
+    sayHello(client, second);
+    await reached(client, 'online');
+  });
+
   it('retries a refused upgrade with backoff and reconnects', async () => {
     server.refusals.push({
       status: 429,

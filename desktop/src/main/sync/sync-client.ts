@@ -8,7 +8,10 @@ import {
   type PushRow,
   type RejectedRow,
   type SyncCheckpoint,
-  type SyncDocument,
+  type SyncPullResult,
+  type SyncPushResult,
+  type SyncStatus,
+  type SyncStreamItem,
 } from '@enclave/shared';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import type { CredentialStore, DeviceCredential } from './credential';
@@ -25,21 +28,9 @@ import {
 } from './sync-connection';
 import { renewAccessToken, renewalDueAt, revocationOf } from './token-renewal';
 
-export type SyncStatus = 'connecting' | 'online' | 'offline' | 'revoked' | 'update_required' | 'stopped';
-
-/** What RxDB's pull stream expects: a batch of live changes, or a request to pull again. */
-export type SyncStreamItem = { documents: SyncDocument[]; checkpoint: SyncCheckpoint } | 'RESYNC';
-
-export interface PullResult {
-  documents: SyncDocument[];
-  checkpoint: SyncCheckpoint | null;
-}
-
-export interface PushResult {
-  /** The server's state of each row it did not take, for RxDB's conflict handler. */
-  conflicts: SyncDocument[];
-  rejected: RejectedRow[];
-}
+export type { SyncStatus, SyncStreamItem };
+export type PullResult = SyncPullResult;
+export type PushResult = SyncPushResult;
 
 export interface SyncClientOptions {
   credential: DeviceCredential;
@@ -80,6 +71,8 @@ export class SyncClient {
   readonly revoked$ = new ReplaySubject<DeviceRevokedDetails>(1);
   /** Rows the server refused in a push (their server state came back as conflicts). */
   readonly rejected$ = new Subject<RejectedRow>();
+  /** The workspace's sequence when the server last said hello (null until it has). */
+  headSeq: number | null = null;
 
   private current: DeviceCredential;
   private readonly store: CredentialStore | undefined;
@@ -150,6 +143,12 @@ export class SyncClient {
     const error = this.refusal() ?? new SyncError('internal', 'Sync is stopped');
     this.rejectWaiters(error);
     this.pending.rejectAll(error);
+  }
+
+  /** Ends a backoff wait at once (e.g. the network is back); does nothing while connected. */
+  reconnectNow(): void {
+    this.attempt = 0;
+    this.sleeping?.wake();
   }
 
   async pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<PullResult> {
@@ -251,6 +250,7 @@ export class SyncClient {
     if (connection === null) return;
     this.attempt = 0;
     this.maxFrameBytes = hello.maxFrameBytes;
+    this.headSeq = hello.headSeq;
     this.setStatus('online');
     for (const waiter of [...this.waiters]) {
       this.waiters.delete(waiter);

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { routes } from '@enclave/shared';
+import { deviceActivity } from '../../audit/device-activity';
 import { deviceView, pairingView } from '../../devices/device-view';
 import { formatPairingCode, pairingLink } from '../../devices/pairing-code';
 import { forbidden, invalid } from '../../engine/errors';
@@ -104,6 +105,12 @@ export function deviceRoutes(deps: AppDeps): Router {
       workspace: { id: ws.workspaceId, name: (await ws.getMeta('name')) ?? '' },
       schema: await ws.getSchema(),
     };
+  });
+
+  bind(router, routes.deviceActivity, async (call) => {
+    const { ws, owner } = call.device;
+    const perms = await engine.permissionsOf(ws, owner.userId);
+    return deviceActivity(ws, perms, call.query);
   });
 
   bind(router, routes.unpairDevice, async (call) => {

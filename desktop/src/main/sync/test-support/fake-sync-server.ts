@@ -58,6 +58,7 @@ export class FakeConnection {
       protocol: SYNC_PROTOCOL_VERSION,
       heartbeatMs: 30_000,
       maxFrameBytes: 1024 * 1024,
+      headSeq: 0,
       ...overrides,
     });
   }

@@ -3,7 +3,15 @@ import { filter, firstValueFrom, Subject } from 'rxjs';
 import { createRxDatabase, randomToken, type RxCollection, type RxDatabase, type WithDeleted } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { SYNC_MAX_PULL_BATCH, type PushRow, type SyncCheckpoint, type SyncDocument } from '@enclave/shared';
+import {
+  SYNC_MAX_PULL_BATCH,
+  type PushRow,
+  type SyncCheckpoint,
+  type SyncDocument,
+  type SyncPullResult,
+  type SyncPushResult,
+  type SyncStreamItem,
+} from '@enclave/shared';
 import {
   syncDocumentOf,
   syncRecordsSchema,
@@ -11,7 +19,6 @@ import {
   type SyncRxDocType,
   type SyncTransport,
 } from './replication-handlers';
-import type { PullResult, PushResult, SyncStreamItem } from './sync-client';
 
 /** A master that keeps a sequence of changes the way the server does, without a socket. */
 class MemoryMaster implements SyncTransport {
@@ -28,7 +35,7 @@ class MemoryMaster implements SyncTransport {
   /** `pageLimit` stands for the server's byte limit: a page may hold fewer documents than asked. */
   constructor(private readonly pageLimit = Number.POSITIVE_INFINITY) {}
 
-  async pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<PullResult> {
+  async pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<SyncPullResult> {
     this.pulls.push(checkpoint);
     this.asked.push(batchSize);
     const since = checkpoint?.seq ?? 0;
@@ -45,7 +52,7 @@ class MemoryMaster implements SyncTransport {
     return answer;
   }
 
-  async push(rows: readonly PushRow[]): Promise<PushResult> {
+  async push(rows: readonly PushRow[]): Promise<SyncPushResult> {
     const conflicts: SyncDocument[] = [];
     for (const row of rows) {
       this.pushed.push(row);

@@ -6,8 +6,15 @@ import type {
   RxReplicationPullStreamItem,
   WithDeleted,
 } from 'rxdb';
-import { SYNC_MAX_PULL_BATCH, type PushRow, type SyncCheckpoint, type SyncDocument } from '@enclave/shared';
-import type { PullResult, SyncClient, SyncStreamItem } from './sync-client';
+import {
+  SYNC_MAX_PULL_BATCH,
+  type PushRow,
+  type SyncCheckpoint,
+  type SyncDocument,
+  type SyncPullResult,
+  type SyncPushResult,
+  type SyncStreamItem,
+} from '@enclave/shared';
 
 /** The default shape of a synced RxDB document: a `SyncDocument`, `_deleted` being RxDB's own. */
 export type SyncRxDocType = Omit<SyncDocument, '_deleted'>;
@@ -31,10 +38,13 @@ export const syncRecordsSchema: RxJsonSchema<SyncRxDocType> = {
   required: ['id', 'type', 'data'],
 };
 
-/** The part of `SyncClient` that replication uses, so that tests can stand in for it. */
+/**
+ * What replication needs of the sync connection: main's `SyncClient` in Node, the preload bridge
+ * in the renderer (which reaches the same client in main), a stand-in in tests.
+ */
 export interface SyncTransport {
-  pull: SyncClient['pull'];
-  push: SyncClient['push'];
+  pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<SyncPullResult>;
+  push(rows: readonly PushRow[]): Promise<SyncPushResult>;
   stream$: Observable<SyncStreamItem>;
 }
 
@@ -156,7 +166,7 @@ async function pullFull(
   client: SyncTransport,
   checkpoint: SyncCheckpoint | null,
   batchSize: number,
-): Promise<PullResult> {
+): Promise<SyncPullResult> {
   const documents: SyncDocument[] = [];
   let since = checkpoint;
   while (documents.length < batchSize) {
