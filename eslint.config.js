@@ -3,9 +3,37 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
+
+const noServer = {
+  group: ['@enclave/server', '@enclave/server/*'],
+  message: 'Only tests import the server package.',
+};
+// Electron is imported by a few thin files only (the shell and the preload); everything else in
+// the desktop app is plain code, tested without Electron.
+const noElectron = {
+  name: 'electron',
+  message: 'Import Electron only in desktop/src/main/electron/ and the preload entry',
+};
+const sandboxed = 'The renderer is sandboxed web code: no Node APIs and no main-process modules';
+const noNode = { group: ['node:*'], message: sandboxed };
+const mainOnly = ['electron', 'keytar', 'better-sqlite3-multiple-ciphers', 'ws', 'jose'].map((name) => ({
+  name,
+  message: sandboxed,
+}));
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.enclave-data/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'coverage/**',
+      '.enclave-data/**',
+      'desktop/out/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -34,21 +62,45 @@ export default tseslint.config(
             { target: './shared', from: './desktop', message: 'shared/ must not import desktop code' },
             { target: './server', from: './desktop', message: 'server/ must not import desktop code' },
             { target: './desktop', from: './server', message: 'desktop/ must not import server code' },
-          ],
-        },
-      ],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
             {
-              group: ['@enclave/server', '@enclave/server/*'],
-              message: 'Only tests import the server package.',
+              target: './desktop/src/renderer',
+              from: ['./desktop/src/main', './desktop/src/preload'],
+              message: 'The renderer reaches main only through the preload bridge',
+            },
+            {
+              target: './desktop/src/common',
+              from: ['./desktop/src/main', './desktop/src/preload', './desktop/src/renderer'],
+              message: 'desktop/src/common runs in every process and imports none of them',
+            },
+            {
+              target: './desktop/src/main',
+              from: ['./desktop/src/renderer', './desktop/src/preload'],
+              message: 'main does not import renderer or preload code',
+            },
+            {
+              target: './desktop/src/preload',
+              from: ['./desktop/src/main', './desktop/src/renderer'],
+              message: 'The preload imports only shared contracts',
             },
           ],
         },
       ],
+      'no-restricted-imports': ['error', { patterns: [noServer] }],
     },
+  },
+  {
+    files: ['desktop/src/**/*.ts', 'desktop/src/**/*.tsx'],
+    ignores: ['desktop/src/main/electron/**', 'desktop/src/preload/preload.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noServer] }] },
+  },
+  {
+    files: ['desktop/src/renderer/**/*.ts', 'desktop/src/renderer/**/*.tsx', 'desktop/src/common/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: mainOnly, patterns: [noServer, noNode] }] },
+  },
+  {
+    files: ['desktop/src/renderer/**/*.tsx', 'desktop/src/renderer/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: reactHooks.configs.recommended.rules,
   },
   {
     files: ['shared/**/*.ts'],

@@ -10,6 +10,9 @@ export default defineConfig({
     ],
     exclude: ['**/node_modules/**', 'test/bench/**'],
     pool: 'forks',
+    // A private D-Bus session bus with gnome-keyring-daemon for the keychain tests (Linux): they
+    // run against a real Secret Service, never the keyring of whoever runs them.
+    globalSetup: ['test/setup/secret-service.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

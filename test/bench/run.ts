@@ -1,4 +1,5 @@
 import { benchEngine } from './engine.bench';
+import { benchReplica } from './replica.bench';
 import { benchSync } from './sync.bench';
 
 /**
@@ -7,6 +8,6 @@ import { benchSync } from './sync.bench';
  */
 const results = {
   machine: { node: process.version, platform: process.platform, arch: process.arch },
-  benchmarks: [...(await benchEngine()), ...(await benchSync())],
+  benchmarks: [...(await benchEngine()), ...(await benchSync()), ...(await benchReplica())],
 };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');
