@@ -1,3 +1,5 @@
+// First: configures zod before any shared schema is built (see the module).
+import '../common/zod-jitless';
 import { contextBridge, ipcRenderer } from 'electron';
 import { createBridge } from './bridge';
 

@@ -215,6 +215,20 @@ describe('exposing the replica storage', () => {
       error: { message: 'The storage request is not valid' },
     });
 
+    // A regular expression would run in main, where a pathological one stalls the app: refused.
+    ipcRenderer.postMessage(REPLICA_STORAGE_CHANNEL, {
+      connectionId: 'c3',
+      requestId: 'r3',
+      method: 'query',
+      version: '17.6.0',
+      params: [{ query: { selector: { $or: [{ name: { $regex: '(a+)+$' } }] } } }],
+    });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    expect(answers[1]).toMatchObject({
+      answerTo: 'r3',
+      error: { message: 'The storage request is not valid' },
+    });
+
     sender.current = 'https://evil.example/';
     ipcRenderer.postMessage(REPLICA_STORAGE_CHANNEL, {
       connectionId: 'c2',
@@ -224,8 +238,8 @@ describe('exposing the replica storage', () => {
       params: { databaseName: 'x', collectionName: 'y', schema: {} },
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(answers).toHaveLength(1);
+    expect(answers).toHaveLength(2);
     expect(create).not.toHaveBeenCalled();
-    expect(onRefused).toHaveBeenCalledTimes(2);
+    expect(onRefused).toHaveBeenCalledTimes(3);
   });
 });

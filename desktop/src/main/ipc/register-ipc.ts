@@ -71,7 +71,7 @@ export function exposeReplicaStorage(
           options.onRefused?.(channel);
           return;
         }
-        if (!ReplicaStorageMessage.safeParse(message).success) {
+        if (!ReplicaStorageMessage.safeParse(message).success || hasRegex(message)) {
           options.onRefused?.(channel);
           const answerTo = requestIdOf(message);
           if (answerTo) {
@@ -97,4 +97,14 @@ function requestIdOf(message: unknown): { connectionId: string; requestId: strin
   if (typeof connectionId !== 'string' || typeof requestId !== 'string') return null;
   if (connectionId.length > 200 || requestId.length > 200) return null;
   return { connectionId, requestId, method: typeof method === 'string' ? method.slice(0, 40) : 'custom' };
+}
+
+/**
+ * Queries run in main, where a pathological regular expression would stall the whole app (and
+ * its sync); the renderer searches in memory instead, so a `$regex` from it is refused outright.
+ */
+function hasRegex(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((item) => hasRegex(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => key === '$regex' || hasRegex(item, depth + 1));
 }

@@ -1,0 +1,25 @@
+import type { BridgeError } from '../bridge/client';
+import { Icon } from './Icon';
+
+/** A failure in words, announced to screen readers; `data-code` carries the error code for tests. */
+export function ErrorNote({
+  error,
+  title,
+  message,
+  testId,
+}: {
+  error: BridgeError;
+  title?: string;
+  message?: string;
+  testId?: string;
+}) {
+  return (
+    <div className="error-note" role="alert" data-testid={testId} data-code={error.code}>
+      <Icon name="alert" />
+      <div>
+        {title && <strong>{title}</strong>}
+        <p>{message ?? error.message}</p>
+      </div>
+    </div>
+  );
+}
