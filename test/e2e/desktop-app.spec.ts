@@ -14,7 +14,7 @@ import {
   type TestServer,
 } from '../../server/src/test-support/test-server';
 import { DesktopHarness } from './harness/desktop-harness';
-import { NetworkSwitch } from './harness/network-switch';
+import { NetworkSwitch } from '../support/network-switch';
 
 /**
  * The desktop app end to end: its built renderer in Chromium, its real main core (keychain,

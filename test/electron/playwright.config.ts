@@ -10,6 +10,7 @@ const reportDir = process.env.ENCLAVE_TEST_REPORT_DIR;
 export default defineConfig({
   testDir: '.',
   testMatch: '*.spec.ts',
+  globalSetup: './global-setup.ts',
   // One Electron at a time: each launch is a whole browser, and the machine has two cores.
   workers: 1,
   fullyParallel: false,

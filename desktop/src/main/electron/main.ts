@@ -19,7 +19,6 @@ import { createMainWindow } from './window';
 // pure decisions of ../shell to Electron's events, and decides nothing itself.
 
 const PAIRING_SCHEME = 'enclave';
-const KEYCHAIN_SERVICE = 'Enclave';
 /** How long quitting waits for the core to close the replica and the sync connection. */
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -49,7 +48,8 @@ function run(): void {
     dataDir: app.getPath('userData'),
     // `memory` only ever when unpackaged (launchOptionsOf): launch tests must not write to the
     // developer's real keychain.
-    secrets: launch.keychain === 'memory' ? new MemorySecretStore() : keytarSecretStore(KEYCHAIN_SERVICE),
+    secrets:
+      launch.keychain === 'memory' ? new MemorySecretStore() : keytarSecretStore(launch.keychainService),
     appVersion: app.getVersion(),
     platform: devicePlatformOf(process.platform),
     log,

@@ -5,7 +5,12 @@ const link = 'enclave://pair?server=https%3A%2F%2Fenclave.example.com&code=ABCD-
 
 describe('launchOptionsOf', () => {
   it('uses the userData folder and the OS keychain by default', () => {
-    expect(launchOptionsOf({}, false)).toEqual({ userDataDir: null, keychain: 'os', ignored: [] });
+    expect(launchOptionsOf({}, false)).toEqual({
+      userDataDir: null,
+      keychain: 'os',
+      keychainService: 'Enclave',
+      ignored: [],
+    });
   });
 
   it('honours the test hooks when unpackaged', () => {
@@ -14,21 +19,38 @@ describe('launchOptionsOf', () => {
     ).toEqual({
       userDataDir: '/tmp/enclave-test',
       keychain: 'memory',
+      keychainService: 'Enclave',
       ignored: [],
     });
+    expect(launchOptionsOf({ ENCLAVE_KEYCHAIN_SERVICE: 'Enclave-test-1234' }, false).keychainService).toBe(
+      'Enclave-test-1234',
+    );
   });
 
   it('ignores them in an installed app, and says so', () => {
-    expect(launchOptionsOf({ ENCLAVE_USER_DATA_DIR: '/tmp/x', ENCLAVE_KEYCHAIN: 'memory' }, true)).toEqual({
+    expect(
+      launchOptionsOf(
+        {
+          ENCLAVE_USER_DATA_DIR: '/tmp/x',
+          ENCLAVE_KEYCHAIN: 'memory',
+          ENCLAVE_KEYCHAIN_SERVICE: 'Enclave-test-1',
+        },
+        true,
+      ),
+    ).toEqual({
       userDataDir: null,
       keychain: 'os',
-      ignored: ['ENCLAVE_USER_DATA_DIR', 'ENCLAVE_KEYCHAIN'],
+      keychainService: 'Enclave',
+      ignored: ['ENCLAVE_USER_DATA_DIR', 'ENCLAVE_KEYCHAIN', 'ENCLAVE_KEYCHAIN_SERVICE'],
     });
   });
 
   it('refuses malformed values rather than falling back to the real folder or keychain', () => {
     expect(() => launchOptionsOf({ ENCLAVE_USER_DATA_DIR: 'relative/dir' }, false)).toThrow(/absolute/);
     expect(() => launchOptionsOf({ ENCLAVE_KEYCHAIN: 'file' }, false)).toThrow(/ENCLAVE_KEYCHAIN/);
+    // The real service's name, or anything not plainly a test's, is refused: a test never writes there.
+    expect(() => launchOptionsOf({ ENCLAVE_KEYCHAIN_SERVICE: 'Enclave' }, false)).toThrow(/KEYCHAIN_SERVICE/);
+    expect(() => launchOptionsOf({ ENCLAVE_KEYCHAIN_SERVICE: 'Other' }, false)).toThrow(/KEYCHAIN_SERVICE/);
   });
 });
 

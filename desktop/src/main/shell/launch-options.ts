@@ -7,12 +7,21 @@ export interface LaunchOptions {
   userDataDir: string | null;
   /** `memory`: secrets in memory, for launch tests that must not touch the real keychain. */
   keychain: 'os' | 'memory';
+  /** The keychain service the app's entries live under: a test's own, so it never meets the real ones. */
+  keychainService: string;
   /** Variables that were set but not honoured (a packaged app), for the log. */
   ignored: string[];
 }
 
 /** The variables the launch tests use to run the built app in isolation. */
-export const LAUNCH_VARIABLES = ['ENCLAVE_USER_DATA_DIR', 'ENCLAVE_KEYCHAIN'] as const;
+export const LAUNCH_VARIABLES = [
+  'ENCLAVE_USER_DATA_DIR',
+  'ENCLAVE_KEYCHAIN',
+  'ENCLAVE_KEYCHAIN_SERVICE',
+] as const;
+
+/** The keychain service of an installed app's entries. */
+export const KEYCHAIN_SERVICE = 'Enclave';
 
 /**
  * Reads the test hooks from the environment. They are honoured only when the app runs unpackaged
@@ -25,7 +34,8 @@ export function launchOptionsOf(
   isPackaged: boolean,
 ): LaunchOptions {
   const set = LAUNCH_VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '');
-  if (isPackaged) return { userDataDir: null, keychain: 'os', ignored: set };
+  if (isPackaged)
+    return { userDataDir: null, keychain: 'os', keychainService: KEYCHAIN_SERVICE, ignored: set };
 
   const dir = env.ENCLAVE_USER_DATA_DIR;
   if (dir !== undefined && dir !== '' && !isAbsolute(dir)) {
@@ -35,9 +45,14 @@ export function launchOptionsOf(
   if (keychain !== undefined && keychain !== '' && keychain !== 'os' && keychain !== 'memory') {
     throw new Error('ENCLAVE_KEYCHAIN must be "os" or "memory"');
   }
+  const service = env.ENCLAVE_KEYCHAIN_SERVICE;
+  if (service !== undefined && service !== '' && !/^Enclave-test-[A-Za-z0-9-]{1,80}$/.test(service)) {
+    throw new Error('ENCLAVE_KEYCHAIN_SERVICE must look like Enclave-test-<id>');
+  }
   return {
     userDataDir: dir === undefined || dir === '' ? null : dir,
     keychain: keychain === 'memory' ? 'memory' : 'os',
+    keychainService: service === undefined || service === '' ? KEYCHAIN_SERVICE : service,
     ignored: [],
   };
 }

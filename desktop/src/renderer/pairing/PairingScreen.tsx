@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, useState, type ClipboardEvent, type SyntheticEvent } from 'react';
-import type { AppInfo, AppState, PairingLink } from '@enclave/shared';
+import { useId, useRef, useState, type ClipboardEvent, type SyntheticEvent } from 'react';
+import type { AppState, PairingLink } from '@enclave/shared';
 import { useServices } from '../app/services';
+import { usePlatform } from '../app/usePlatform';
 import { asBridgeError } from '../bridge/client';
 import { Icon } from '../ui/Icon';
 import { CenteredScreen } from '../ui/Screen';
@@ -36,7 +37,7 @@ export function PairingScreen({
   const [serverUrl, setServerUrl] = useState(link?.serverUrl ?? '');
   const [code, setCode] = useState(link ? formatPairingCode(link.code) : '');
   const [deviceName, setDeviceName] = useState<string | null>(null);
-  const [platform, setPlatform] = useState<AppInfo['platform'] | null>(null);
+  const platform = usePlatform();
   const [fieldErrors, setFieldErrors] = useState<PairingFieldErrors>({});
   const [failure, setFailure] = useState<PairingErrorView | null>(null);
   const [busy, setBusy] = useState(false);
@@ -44,19 +45,6 @@ export function PairingScreen({
   const codeInput = useRef<HTMLInputElement>(null);
   const nameInput = useRef<HTMLInputElement>(null);
   const ids = useId();
-
-  useEffect(() => {
-    let live = true;
-    client.call('app:info', {}).then(
-      (info) => {
-        if (live) setPlatform(info.platform);
-      },
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [client]);
 
   const name = deviceName ?? defaultDeviceName(platform);
 

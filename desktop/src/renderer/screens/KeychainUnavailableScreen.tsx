@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'react';
 import type { AppInfo } from '@enclave/shared';
-import { useServices } from '../app/services';
+import { usePlatform } from '../app/usePlatform';
 import { CenteredScreen } from '../ui/Screen';
 
 const ADVICE: Record<AppInfo['platform'], { name: string; steps: string[] }> = {
@@ -36,20 +35,7 @@ const ADVICE: Record<AppInfo['platform'], { name: string; steps: string[] }> = {
  * a local copy. Says why, and what to do on this operating system.
  */
 export function KeychainUnavailableScreen({ message }: { message: string }) {
-  const { client } = useServices();
-  const [platform, setPlatform] = useState<AppInfo['platform'] | null>(null);
-  useEffect(() => {
-    let live = true;
-    client.call('app:info', {}).then(
-      (info) => {
-        if (live) setPlatform(info.platform);
-      },
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [client]);
+  const platform = usePlatform();
 
   const platforms: AppInfo['platform'][] = platform ? [platform] : ['macos', 'windows', 'linux'];
   return (
