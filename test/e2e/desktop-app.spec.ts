@@ -15,6 +15,7 @@ import {
 } from '../../server/src/test-support/test-server';
 import { DesktopHarness } from './harness/desktop-harness';
 import { NetworkSwitch } from '../support/network-switch';
+import { seedClients } from '../support/seed-clients';
 
 /**
  * The desktop app end to end: its built renderer in Chromium, its real main core (keychain,
@@ -35,14 +36,7 @@ test.beforeAll(async () => {
   t = await startTestServer();
   owner = await createUser(t, { name: 'Olga Owner' });
   workspaceId = await createWorkspace(owner, 'Acme Legal');
-  for (let i = 0; i < CLIENTS; i++) {
-    const res = await owner.post(`/api/v1/workspaces/${workspaceId}/records`, {
-      id: `client-${String(i).padStart(3, '0')}`,
-      type: 'client',
-      data: { name: `Client ${String(i).padStart(3, '0')}`, status: 'lead' },
-    });
-    expect(res.status, res.text).toBe(201);
-  }
+  await seedClients(owner, workspaceId, CLIENTS);
   network = await NetworkSwitch.start(t.url);
 });
 

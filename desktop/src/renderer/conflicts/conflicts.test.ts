@@ -3,7 +3,6 @@ import { filter, firstValueFrom, Subject, type Observable } from 'rxjs';
 import { randomToken, type RxStorage } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type {
-  DeviceSelf,
   IpcEventChannel,
   PushRow,
   RejectedRow,
@@ -13,6 +12,7 @@ import type {
   SyncStreamItem,
 } from '@enclave/shared';
 import type { BridgeClient } from '../bridge/client';
+import { deviceSelf } from '../workspace/test-fixtures';
 import { WorkspaceSession } from '../workspace/session';
 import { canonicalJson, detectConflict, RejectionLog } from './conflict-detection';
 
@@ -78,24 +78,7 @@ class FakeServer {
   }
 }
 
-const self: DeviceSelf = {
-  device: {
-    id: '00000000-0000-4000-8000-000000000001',
-    name: 'Test Mac',
-    platform: 'macos',
-    appVersion: '0.1.0',
-    ownerId: '00000000-0000-4000-8000-000000000002',
-    pairedBy: '00000000-0000-4000-8000-000000000002',
-    pairedAt: '2024-05-01T10:00:00.000Z',
-    lastSeenAt: null,
-    lastIp: null,
-    status: 'active',
-    revokedAt: null,
-    wipe: false,
-  },
-  workspace: { id: WORKSPACE_ID, name: 'Acme' },
-  schema: { version: 1, entityTypes: [] },
-};
+const self = deviceSelf(WORKSPACE_ID);
 
 function clientOf(server: FakeServer): BridgeClient {
   return {

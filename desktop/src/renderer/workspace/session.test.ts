@@ -2,43 +2,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, NEVER } from 'rxjs';
 import { randomToken } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import type { DeviceSelf, SyncDocument, SyncStatusEvent } from '@enclave/shared';
+import type { SyncDocument, SyncStatusEvent } from '@enclave/shared';
 import { BridgeError, type BridgeClient } from '../bridge/client';
 import { WorkspaceSession } from './session';
+import { deviceSelf } from './test-fixtures';
 
 const WORKSPACE_ID = '00000000-0000-4000-8000-00000000000b';
 
-const self: DeviceSelf = {
-  device: {
-    id: '00000000-0000-4000-8000-000000000001',
-    name: 'Work laptop',
-    platform: 'linux',
-    appVersion: '0.1.0',
-    ownerId: '00000000-0000-4000-8000-000000000002',
-    pairedBy: '00000000-0000-4000-8000-000000000002',
-    pairedAt: '2024-05-01T10:00:00.000Z',
-    lastSeenAt: null,
-    lastIp: null,
-    status: 'active',
-    revokedAt: null,
-    wipe: false,
-  },
-  workspace: { id: WORKSPACE_ID, name: 'Acme' },
-  schema: {
-    version: 1,
-    entityTypes: [
-      {
-        key: 'client',
-        label: 'Client',
-        pluralLabel: 'Clients',
-        titleField: 'name',
-        fields: [
-          { key: 'name', label: 'Name', type: 'text', required: true, indexed: true, sensitivity: 'normal' },
-        ],
-      },
+const self = deviceSelf(WORKSPACE_ID, [
+  {
+    key: 'client',
+    label: 'Client',
+    pluralLabel: 'Clients',
+    titleField: 'name',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true, indexed: true, sensitivity: 'normal' },
     ],
   },
-};
+]);
 
 const docs: SyncDocument[] = Array.from({ length: 5 }, (_, i) => ({
   id: `c${String(i)}`,
