@@ -1,6 +1,8 @@
 import { verifyChain } from './audit/verify';
 import { loadConfig } from './config';
+import { AppError } from './engine/errors';
 import { openStore } from './server';
+import { describeStartupError } from './startup/startup-error';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -25,17 +27,31 @@ export async function runCli(args: string[], out: (line: string) => void): Promi
       return 0;
     }
     const ids = rest[0] ? [rest[0]] : (await store.control.listWorkspaces()).map((w) => w.id);
+    // Every workspace is checked, whatever another one's state: a damaged file fails alone.
+    const unavailable = new Map((await store.checkWorkspaces()).map((p) => [p.workspaceId, p.reason]));
     let failed = false;
     for (const id of ids) {
-      const ws = await store.workspace(id);
-      if (!ws) {
-        out(JSON.stringify({ workspaceId: id, error: 'no such workspace' }));
+      const reason = unavailable.get(id);
+      if (reason) {
+        out(JSON.stringify({ workspaceId: id, ok: false, error: 'workspace_unavailable', reason }));
         failed = true;
         continue;
       }
-      const result = await verifyChain(ws);
-      out(JSON.stringify({ workspaceId: id, ...result }));
-      failed ||= !result.ok;
+      try {
+        const ws = await store.workspace(id);
+        if (!ws) {
+          out(JSON.stringify({ workspaceId: id, ok: false, error: 'no such workspace' }));
+          failed = true;
+          continue;
+        }
+        const result = await verifyChain(ws);
+        out(JSON.stringify({ workspaceId: id, ...result }));
+        failed ||= !result.ok;
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        out(JSON.stringify({ workspaceId: id, ok: false, error: error.code }));
+        failed = true;
+      }
     }
     return failed ? 1 : 0;
   } finally {
@@ -48,7 +64,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   runCli(process.argv.slice(2), (line) => process.stdout.write(line + '\n')).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`enclave: ${describeStartupError(error)}\n`);
       process.exit(1);
     },
   );

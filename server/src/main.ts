@@ -1,13 +1,25 @@
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { startServer, type RunningServer } from './server';
+import { describeStartupError } from './startup/startup-error';
 
 // Files the server creates (databases, keys) are for its own user only.
 process.umask(0o077);
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-const server = await startServer({ config, logger });
+/** Starts the server, or says in one line why it cannot and exits non-zero: never a stack trace. */
+async function start(): Promise<{ server: RunningServer; logger: ReturnType<typeof createLogger> }> {
+  try {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    return { server: await startServer({ config, logger }), logger };
+  } catch (error) {
+    process.stderr.write(`enclave: ${describeStartupError(error)}\n`);
+    process.exit(1);
+  }
+}
+
+const { server, logger } = await start();
+const config = server.deps.config;
 
 logger.info({ url: server.url, dataDir: config.dataDir }, 'Enclave server listening');
 if (server.deps.mailer.kind === 'log') {

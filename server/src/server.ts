@@ -14,7 +14,9 @@ import { CommandEngine } from './engine/engine';
 import { createApp } from './http/app';
 import type { AppDeps } from './http/deps';
 import { createLogger, type Logger } from './logger';
+import { prepareDataDir, holdsData, lockDataDir, type DataDirLock } from './store/sqlite/data-dir';
 import { EmbeddedStore } from './store/sqlite/embedded-store';
+import { StartupError } from './startup/startup-error';
 import type { Store } from './store/types';
 import { attachSyncEndpoint } from './sync/sync-endpoint';
 import { SyncHub } from './sync/sync-hub';
@@ -42,7 +44,11 @@ export function openStore(config: Config): Store {
 
 /** The store, and the device-token signing seed: both come from the master key, which is then wiped. */
 function openKeyed(config: Config, given?: Store): { store: Store; signingSeed: Buffer } {
-  const masterKey = loadMasterKey(config.masterKeyFile, config.createMasterKey);
+  prepareDataDir(config.dataDir);
+  const masterKey = loadMasterKey(config.masterKeyFile, {
+    create: config.createMasterKey,
+    dataExists: holdsData(config.dataDir),
+  });
   try {
     const store = given ?? new EmbeddedStore(config.dataDir, masterKey, { cacheKiB: config.dbCacheKiB });
     return { store, signingSeed: deriveKey(masterKey, 'device-token-signing') };
@@ -55,7 +61,26 @@ function openKeyed(config: Config, given?: Store): { store: Store; signingSeed: 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const { store, signingSeed } = openKeyed(config, options.store);
+  // A store handed in is the caller's; a data directory is this process's alone while it runs.
+  let lock: DataDirLock | null = null;
+  if (!options.store) {
+    prepareDataDir(config.dataDir);
+    lock = lockDataDir(config.dataDir);
+  }
+  let store: Store;
+  let signingSeed: Buffer;
+  try {
+    ({ store, signingSeed } = openKeyed(config, options.store));
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  for (const problem of await store.checkWorkspaces()) {
+    logger.error(
+      problem,
+      `workspace ${problem.workspaceId} is unavailable (its database file is ${problem.reason === 'damaged' ? 'damaged' : problem.reason}); its members get workspace_unavailable until it is restored`,
+    );
+  }
   const mailer =
     options.mailer ??
     (config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(logger));
@@ -101,10 +126,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   http.headersTimeout = 20_000;
   http.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    hub.stop();
+    wss.close();
+    await store.close();
+    lock?.release();
+    throw listenError(config, error);
+  }
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -139,6 +172,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await store.close();
+      lock?.release();
     },
   };
+}
+
+/** A failure to listen, said as what to change. */
+function listenError(config: Config, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(`port ${where} is already in use; stop what uses it or set ENCLAVE_PORT`);
+  }
+  if (code === 'EACCES') {
+    return new StartupError(`not allowed to listen on ${where}; use a port above 1023 (ENCLAVE_PORT)`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new StartupError(`cannot listen on ${config.host}: no such address here (ENCLAVE_HOST)`);
+  }
+  return error;
 }

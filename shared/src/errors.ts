@@ -25,6 +25,10 @@ export const ErrorCode = z.enum([
   'server_unreachable',
   /** Desktop only: the OS keychain cannot be used, so no secret can be stored safely. */
   'keychain_unavailable',
+  /** The workspace's database is missing or damaged; its data cannot be served until it is restored. */
+  'workspace_unavailable',
+  /** The server's disk is full: nothing was written. */
+  'storage_full',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -65,6 +69,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   update_required: 426,
   server_unreachable: 503,
   keychain_unavailable: 503,
+  workspace_unavailable: 503,
+  storage_full: 507,
   internal: 500,
 };
 

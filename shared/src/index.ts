@@ -12,3 +12,4 @@ export * from './api/routes';
 export * from './devices';
 export * from './sync';
 export * from './ipc';
+export * from './system';

@@ -18,6 +18,11 @@ export const WorkspaceSummary = z.object({
   name: z.string(),
   roles: z.array(RoleKey),
   createdAt: IsoDateTime,
+  /**
+   * False when the workspace's database is missing or damaged: it stays in its members' list, so
+   * that it does not silently vanish, but nothing of it (roles included) can be read until restored.
+   */
+  available: z.boolean(),
 });
 export type WorkspaceSummary = z.infer<typeof WorkspaceSummary>;
 

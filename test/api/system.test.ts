@@ -113,7 +113,12 @@ describe('system endpoints and headers', () => {
       expect(health.body).toEqual({ status: 'ok' });
       const ready = await anon.get('/readyz');
       expect(ready.status).toBe(200);
-      expect(ready.body).toEqual({ status: 'ready' });
+      expect(ready.body).toEqual({
+        status: 'ready',
+        database: 'ok',
+        storage: 'ok',
+        unavailableWorkspaces: 0,
+      });
     });
   });
 

@@ -80,7 +80,10 @@ describe('device tokens under attack', () => {
     const { tokens } = t.server.deps.devices;
     issuer = tokens.issuer;
     kid = tokens.keyId;
-    const seed = deriveKey(loadMasterKey(t.config.masterKeyFile, false), 'device-token-signing');
+    const seed = deriveKey(
+      loadMasterKey(t.config.masterKeyFile, { create: false, dataExists: true }),
+      'device-token-signing',
+    );
     serverKey = createPrivateKey({
       key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
       format: 'der',

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { StartupError } from '../startup/startup-error';
 
 export const KEY_BYTES = 32;
 
@@ -9,25 +10,50 @@ export function newDataKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
+/** How `loadMasterKey` may treat a missing key file. */
+export interface MasterKeyOptions {
+  /** Whether a missing file may be created: only at its default place in the data directory. */
+  create: boolean;
+  /** Whether the data directory already holds data encrypted under the key: then never create one. */
+  dataExists: boolean;
+}
+
 /**
- * Loads the master key from `path`, creating it (0600, 256 random bits) if it does not exist and
- * `create` is set. The file holds the key as 64 hex characters.
+ * Loads the master key from `path`, creating it (0600, 256 random bits) if it does not exist, it may
+ * be created, and there is no data that an older key encrypted. The file holds the key as 64 hex
+ * characters. Every refusal is a `StartupError` naming the file and what to do.
  */
-export function loadMasterKey(path: string, create: boolean): Buffer {
+export function loadMasterKey(path: string, options: MasterKeyOptions): Buffer {
   if (!existsSync(path)) {
-    if (!create) throw new Error(`master key file not found: ${path}`);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (options.dataExists) {
+      throw new StartupError(
+        `master key file ${path} is missing, but the data directory holds data encrypted with it; restore the file from where you keep it (a new key could never open this data)`,
+      );
+    }
+    if (!options.create) {
+      throw new StartupError(`master key file ${path} (ENCLAVE_MASTER_KEY_FILE) not found`);
+    }
+    if (!existsSync(dirname(path))) ensurePrivateDir(dirname(path));
     writeFileSync(path, newDataKey().toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   }
-  const mode = statSync(path).mode & 0o777;
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new StartupError(`master key file ${path} is not a file`);
+  const mode = stat.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     // Refuse rather than warn: a readable master key silently voids encryption at rest.
-    throw new Error(
+    throw new StartupError(
       `master key file ${path} must not be readable by group or others (mode ${mode.toString(8)}); chmod 600 it`,
     );
   }
-  const hex = readFileSync(path, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new Error(`master key file ${path} must hold 64 hex characters`);
+  let hex: string;
+  try {
+    hex = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new StartupError(`master key file ${path} cannot be read by the server's user`);
+  }
+  if (!/^[0-9a-f]{64}$/i.test(hex)) {
+    throw new StartupError(`master key file ${path} must hold 64 hex characters (a 256-bit key)`);
+  }
   return Buffer.from(hex, 'hex');
 }
 
@@ -57,7 +83,16 @@ export function unwrapKey(wrappingKey: Buffer, wrapped: string, context: string)
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
 }
 
+/**
+ * Creates `path` and any missing parents (0700), then makes `path` itself 0700. Parents are made
+ * one by one, not with `recursive`, which on some file systems (e.g. /proc) retries for ever.
+ */
 export function ensurePrivateDir(path: string): void {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const missing: string[] = [];
+  for (let current = resolve(path); !existsSync(current); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const dir of missing) mkdirSync(dir, { mode: 0o700 });
   chmodSync(path, 0o700);
 }

@@ -537,8 +537,14 @@ export function describeStoreConformance(
         expect(await store.control.listWorkspaceIdsOfUser('u3')).toEqual([]);
       });
 
-      it('reports itself ready', async () => {
-        expect(await store.readiness()).toBe(true);
+      it('reports itself ready, with every workspace it holds available', async () => {
+        await newWorkspace();
+        expect(await store.checkWorkspaces()).toEqual([]);
+        expect(await store.readiness()).toEqual({
+          control: true,
+          storageFull: false,
+          unavailableWorkspaces: [],
+        });
       });
     });
 

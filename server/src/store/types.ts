@@ -284,6 +284,27 @@ export interface Store {
   workspace(id: string): Promise<WorkspaceStore | null>;
   /** Deletes a workspace: from now on it is unknown; see `ControlStore.markWorkspaceDeleted`. */
   deleteWorkspace(id: string, at: string): Promise<void>;
-  readiness(): Promise<boolean>;
+  /** What the store can serve now: cheap enough to answer every readiness probe. */
+  readiness(): Promise<StoreHealth>;
+  /**
+   * Checks every registered workspace's storage in full (at start): the ones that cannot be served
+   * are refused with `workspace_unavailable` from then on, and never created again.
+   */
+  checkWorkspaces(): Promise<WorkspaceProblem[]>;
   close(): Promise<void>;
+}
+
+/** A registered workspace whose storage cannot be served. */
+export interface WorkspaceProblem {
+  workspaceId: string;
+  /** `missing`/`empty`: the file is gone or zero bytes; `damaged`: it does not read back whole. */
+  reason: 'missing' | 'empty' | 'damaged';
+}
+
+export interface StoreHealth {
+  /** The control database answers. */
+  control: boolean;
+  /** The disk has no room: the last write failed for it, or the free space is below the floor. */
+  storageFull: boolean;
+  unavailableWorkspaces: WorkspaceProblem[];
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Readiness } from '@enclave/shared';
 import type { AppDeps } from '../deps';
 import { buildOpenApi } from '../openapi';
 import { pageHtml, PAGES_SCRIPT } from '../pages';
@@ -15,8 +16,15 @@ export function systemRoutes(deps: AppDeps): Router {
 
   router.get('/readyz', async (_req, res, next) => {
     try {
-      const ready = await deps.store.readiness();
-      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready' });
+      const health = await deps.store.readiness();
+      const serving = health.control && !health.storageFull;
+      const body: Readiness = {
+        status: !serving ? 'not_ready' : health.unavailableWorkspaces.length > 0 ? 'degraded' : 'ready',
+        database: health.control ? 'ok' : 'unavailable',
+        storage: health.storageFull ? 'full' : 'ok',
+        unavailableWorkspaces: health.unavailableWorkspaces.length,
+      };
+      res.status(serving ? 200 : 503).json(body);
     } catch (error) {
       next(error);
     }

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeStoreConformance } from '../store.conformance';
+import { deriveKey } from '../../crypto/keys';
 import { EmbeddedStore } from './embedded-store';
+import { openEncrypted } from './open';
 
 describeStoreConformance('EmbeddedStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
@@ -66,4 +68,28 @@ describe('EmbeddedStore', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('creates a workspace all or nothing: a control write that times out leaves no file behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
+    const master = randomBytes(32);
+    const store = new EmbeddedStore(dir, master, { cacheKiB: 1024 });
+    // Another process holding the control database's write lock, as the CLI or a second server could.
+    const other = openEncrypted(join(dir, 'control.db'), deriveKey(master, 'control-db'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const id = randomUUID();
+      const row = { id, name: 'Acme', createdAt: new Date().toISOString(), createdBy: randomUUID() };
+      await expect(store.createWorkspace(row)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      expect(readdirSync(join(dir, 'workspaces'))).toEqual([]);
+      other.exec('ROLLBACK');
+      // Once the lock is gone the same workspace can be created, and only then is there a file.
+      await store.createWorkspace(row);
+      expect(readdirSync(join(dir, 'workspaces'))).toContain(`${id}.db`);
+      expect(await store.workspace(id)).not.toBeNull();
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

@@ -288,7 +288,7 @@ describe('encryption at rest in the embedded store', () => {
     await closeStore();
 
     const otherMaster = randomBytes(32);
-    expect(() => openStore(otherMaster)).toThrow(/not a database/);
+    expect(() => openStore(otherMaster)).toThrow(/the master key does not open/);
     // Even with the control database in hand, the wrapped key does not open under another master key...
     expect(() => unwrapKey(deriveKey(otherMaster, 'workspace-key-wrap'), wrapped, ws.workspaceId)).toThrow();
     // ...nor when copied onto another workspace: the workspace id is bound into the wrapping.
@@ -320,19 +320,23 @@ describe('encryption at rest in the embedded store', () => {
   describe('the master key file', () => {
     it('is created 0600 with 256 random bits, and loads back the same', () => {
       const path = join(root, 'keys', 'master.key');
-      const created = loadMasterKey(path, true);
+      const created = loadMasterKey(path, { create: true, dataExists: false });
       expect(created).toHaveLength(32);
       expect(mode(path)).toBe(0o600);
       expect(readFileSync(path, 'utf8').trim()).toBe(created.toString('hex'));
-      expect(loadMasterKey(path, false).equals(created)).toBe(true);
-      expect(loadMasterKey(join(root, 'keys2', 'master.key'), true).equals(created)).toBe(false);
+      expect(loadMasterKey(path, { create: false, dataExists: false }).equals(created)).toBe(true);
+      expect(
+        loadMasterKey(join(root, 'keys2', 'master.key'), { create: true, dataExists: false }).equals(created),
+      ).toBe(false);
     });
 
     it.each([0o644, 0o640, 0o604, 0o660, 0o666])('is refused when its mode is %o', (fileMode) => {
       const path = join(root, 'master.key');
       writeFileSync(path, randomBytes(32).toString('hex'));
       chmodSync(path, fileMode);
-      expect(() => loadMasterKey(path, false)).toThrow(/must not be readable by group or others/);
+      expect(() => loadMasterKey(path, { create: false, dataExists: false })).toThrow(
+        /must not be readable by group or others/,
+      );
     });
 
     it('is accepted owner-only, and refused when missing or malformed', () => {
@@ -340,11 +344,13 @@ describe('encryption at rest in the embedded store', () => {
       const key = randomBytes(32);
       writeFileSync(path, key.toString('hex') + '\n');
       chmodSync(path, 0o400);
-      expect(loadMasterKey(path, false).equals(key)).toBe(true);
+      expect(loadMasterKey(path, { create: false, dataExists: false }).equals(key)).toBe(true);
       chmodSync(path, 0o600);
       writeFileSync(path, 'not hex at all');
-      expect(() => loadMasterKey(path, false)).toThrow(/64 hex characters/);
-      expect(() => loadMasterKey(join(root, 'absent.key'), false)).toThrow(/not found/);
+      expect(() => loadMasterKey(path, { create: false, dataExists: false })).toThrow(/64 hex characters/);
+      expect(() => loadMasterKey(join(root, 'absent.key'), { create: false, dataExists: false })).toThrow(
+        /not found/,
+      );
     });
   });
 

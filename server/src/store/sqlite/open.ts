@@ -8,13 +8,18 @@ export interface OpenOptions {
   cacheKiB?: number;
 }
 
+export interface OpenMode {
+  /** Open only a file that is there already: a missing database is an error, never a new one. */
+  mustExist?: boolean;
+}
+
 /**
  * Opens (creating if needed) a SQLCipher-encrypted database. The file is created 0600 before
  * SQLite touches it; SQLite gives its -wal and -shm companions the same mode.
  */
-export function openEncrypted(path: string, key: Buffer, options: OpenOptions = {}): Db {
-  closeSync(openSync(path, 'a', 0o600));
-  const db = new Database(path);
+export function openEncrypted(path: string, key: Buffer, options: OpenOptions & OpenMode = {}): Db {
+  if (!options.mustExist) closeSync(openSync(path, 'a', 0o600));
+  const db = new Database(path, { fileMustExist: options.mustExist ?? false });
   try {
     db.pragma(`cipher='sqlcipher'`);
     db.pragma('legacy=4');
