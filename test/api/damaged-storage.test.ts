@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../server/src/cli';
 import { workspaceDbPath } from '../../server/src/store/sqlite/embedded-store';
 import { TestClient } from '../../server/src/test-support/test-client';
+import { pairDevice, RawSync, type TestDevice } from '../../server/src/test-support/test-devices';
 import {
   createUser,
   createWorkspace,
@@ -66,6 +67,7 @@ describe('a damaged workspace file fails alone', () => {
   let credentials: { email: string; password: string };
   const ids = {} as Record<Damage | 'healthy', string>;
   const sizesAfterDamage = {} as Record<Damage, number | null>;
+  let device: TestDevice;
 
   beforeAll(async () => {
     first = await startTestServer();
@@ -78,6 +80,7 @@ describe('a damaged workspace file fails alone', () => {
       });
       expect(created.status).toBe(201);
     }
+    device = await pairDevice(first, creator, ids.overwritten);
     await first.stop();
     for (const [damage, apply] of Object.entries(DAMAGES) as [Damage, (p: string) => void][]) {
       const path = workspaceDbPath(first.dataDir, ids[damage]);
@@ -124,6 +127,12 @@ describe('a damaged workspace file fails alone', () => {
       expect(write.body.error.code).toBe('workspace_unavailable');
     },
   );
+
+  it("refuses a damaged workspace's devices at the sync endpoint with the same code", async () => {
+    const refused = await RawSync.open(t, device.accessToken);
+    expect(refused).not.toBeInstanceOf(RawSync);
+    expect(refused).toMatchObject({ status: 503, body: { error: { code: 'workspace_unavailable' } } });
+  });
 
   it('never creates a missing or emptied workspace file again', () => {
     expect(existsSync(workspaceDbPath(t.dataDir, ids.deleted))).toBe(false);
