@@ -331,11 +331,14 @@ describe('out/main.cjs, the first instance', () => {
     expect(decide('geolocation', APP_PAGE)).toBe(false);
     expect(decide('media', APP_PAGE)).toBe(false);
     expect(decide('openExternal', APP_PAGE)).toBe(false);
-    expect(decide('clipboard-sanitized-write', APP_PAGE)).toBe(true);
+    expect(decide('clipboard-sanitized-write', APP_PAGE)).toBe(false);
     expect(decide('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
     expect(session.permissionCheck!(null, 'notifications', 'app://enclave', { isMainFrame: true })).toBe(
       false,
     );
+    expect(
+      session.permissionCheck!(null, 'clipboard-sanitized-write', 'app://enclave', { isMainFrame: true }),
+    ).toBe(false);
     expect(session.devicePermission!({ deviceType: 'usb' })).toBe(false);
     expect(session.spellChecker).toBe(false);
 

@@ -13,10 +13,9 @@ export interface SessionOptions {
 const hardened = new WeakSet<Session>();
 
 /**
- * Locks a session down: every web permission refused but the few `permissionDecision` grants
- * (Electron grants all of them when no handler is set), device access refused, device choosers
- * cancelled, spell checking off, requests limited to the app's own files, downloads to data the
- * app made.
+ * Locks a session down: every web permission refused (Electron grants all of them when no
+ * handler is set), device access refused, device choosers cancelled, spell checking off, requests
+ * limited to the app's own files, downloads to data the app made.
  */
 export function hardenSession(session: Session, options: SessionOptions): void {
   if (hardened.has(session)) return;

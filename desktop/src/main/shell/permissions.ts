@@ -1,5 +1,3 @@
-import { isAppUrl } from './app-origin';
-
 export interface PermissionQuery {
   /** Electron's permission name (`media`, `geolocation`, `clipboard-read`, `openExternal`, …). */
   permission: string;
@@ -9,22 +7,14 @@ export interface PermissionQuery {
 }
 
 /**
- * The one permission the app's pages get: writing to the clipboard (a "copy" button for a
- * pairing code or a record's field). It is write-only — reading the clipboard would let a page
- * see whatever the user copied elsewhere — and it is what any browser grants a page on a click.
+ * Whether a page may use a web permission: never. Camera, microphone, location, notifications,
+ * HID/USB/serial, opening external protocols, fullscreen, the clipboard (read or write), … are
+ * all refused: the app needs none of them, and Electron would otherwise grant every request by
+ * default. Pasting a pairing link still works: a paste event carries its own data and asks for
+ * no permission.
  */
-const GRANTED = new Set(['clipboard-sanitized-write']);
-
-/**
- * Whether a page may use a web permission: no, except the ones in `GRANTED` for the app's own
- * top frame. Camera, microphone, location, notifications, HID/USB/serial, opening external
- * protocols, fullscreen, … are all refused: the app needs none of them, and Electron would
- * otherwise grant every request by default.
- */
-export function permissionDecision(query: PermissionQuery, appUrl: string): boolean {
-  if (!GRANTED.has(query.permission)) return false;
-  if (!query.isMainFrame || query.requestingUrl === undefined) return false;
-  return isAppUrl(query.requestingUrl, appUrl);
+export function permissionDecision(_query: PermissionQuery, _appUrl: string): boolean {
+  return false;
 }
 
 /** Electron's kinds of web contents (`webContents.getType()`). */
