@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoDateTime, Uuid } from './ids';
+import { nameText } from './names';
 
 export const PASSWORD_MIN = 12;
 /** Bounded so that hashing cannot be turned into a denial of service. */
@@ -18,7 +19,7 @@ export const Password = z
   .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
   .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
 
-export const DisplayName = z.string().trim().min(1).max(100);
+export const DisplayName = nameText(100);
 
 /** One-time tokens travel as base64url of 32 random bytes. */
 export const OneTimeToken = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoDateTime, Uuid } from './ids';
+import { nameText } from './names';
 import { WorkspaceSchema } from './workspace-schema';
 
 /**
@@ -72,9 +73,9 @@ export const RedeemPairingBody = z.strictObject({
   publicKey: PublicKey,
   /** The device's signature over `pairingProofMessage(code)`: it holds the private key it registers. */
   proof: Signature,
-  name: z.string().trim().min(1).max(80),
+  name: nameText(80),
   platform: DevicePlatform,
-  appVersion: z.string().trim().min(1).max(40),
+  appVersion: nameText(40),
 });
 export type RedeemPairingBody = z.input<typeof RedeemPairingBody>;
 
@@ -127,7 +128,7 @@ export const RenewTokenBody = z.strictObject({
 });
 export type RenewTokenBody = z.infer<typeof RenewTokenBody>;
 
-export const RenameDeviceBody = z.strictObject({ name: z.string().trim().min(1).max(80) });
+export const RenameDeviceBody = z.strictObject({ name: nameText(80) });
 export const RevokeDeviceBody = z.strictObject({
   /** Ask the app to delete its local replica and keychain entries when it learns of the revocation. */
   wipe: z.boolean().default(false),
@@ -147,5 +148,5 @@ export type DeviceRevokedDetails = z.infer<typeof DeviceRevokedDetails>;
 
 export const DeleteWorkspaceBody = z.strictObject({
   /** The workspace's name, typed again: deletion cannot be undone. */
-  confirmName: z.string().min(1).max(100),
+  confirmName: nameText(100, { trim: false }),
 });

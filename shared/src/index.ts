@@ -3,6 +3,7 @@ export * from './audit';
 export * from './auth';
 export * from './errors';
 export * from './ids';
+export * from './names';
 export * from './operations';
 export * from './records';
 export * from './roles';

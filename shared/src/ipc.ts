@@ -3,6 +3,7 @@ import { AuditPage } from './audit';
 import { DeviceSelf } from './devices';
 import { ErrorBody } from './errors';
 import { Uuid } from './ids';
+import { nameText } from './names';
 import {
   PushRow,
   RejectedRow,
@@ -108,7 +109,7 @@ export const PairRequest = z.strictObject({
     }),
   /** As typed or pasted; the sync client normalises it. */
   code: z.string().max(64),
-  deviceName: z.string().trim().min(1).max(80),
+  deviceName: nameText(80),
 });
 export type PairRequest = z.infer<typeof PairRequest>;
 

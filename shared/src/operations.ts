@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Email } from './auth';
 import { DevicePlatform, PAIRING_DEFAULT_TTL_SECONDS, PAIRING_MAX_TTL_SECONDS, PublicKey } from './devices';
 import { Key, RecordId, Uuid } from './ids';
+import { nameText } from './names';
 import { RecordData } from './records';
 import { CustomRole, MemberRoles } from './roles';
 import { EntityTypeDef } from './workspace-schema';
@@ -40,7 +41,7 @@ export const Operation = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('member.accept'), invitationId: Uuid }),
   z.strictObject({ type: z.literal('member.setRoles'), userId: Uuid, roles: MemberRoles }),
   z.strictObject({ type: z.literal('member.remove'), userId: Uuid }),
-  z.strictObject({ type: z.literal('workspace.rename'), name: z.string().trim().min(1).max(100) }),
+  z.strictObject({ type: z.literal('workspace.rename'), name: nameText(100) }),
   /** Deletes the workspace: every device is revoked with a wipe, and the workspace is gone for everyone. */
   z.strictObject({ type: z.literal('workspace.delete') }),
   z.strictObject({
@@ -55,14 +56,14 @@ export const Operation = z.discriminatedUnion('type', [
     pairingId: Uuid,
     deviceId: Uuid,
     publicKey: PublicKey,
-    name: z.string().trim().min(1).max(80),
+    name: nameText(80),
     platform: DevicePlatform,
-    appVersion: z.string().trim().min(1).max(40),
+    appVersion: nameText(40),
   }),
   z.strictObject({
     type: z.literal('device.rename'),
     deviceId: Uuid,
-    name: z.string().trim().min(1).max(80),
+    name: nameText(80),
   }),
   z.strictObject({ type: z.literal('device.revoke'), deviceId: Uuid, wipe: z.boolean().default(false) }),
 ]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Key } from './ids';
+import { nameText } from './names';
 
 export const BuiltInRole = z.enum(['owner', 'admin', 'member', 'viewer']);
 export type BuiltInRole = z.infer<typeof BuiltInRole>;
@@ -17,7 +18,7 @@ export type EntityPermission = z.infer<typeof EntityPermission>;
 
 export const CustomRole = z.strictObject({
   key: Key.refine((k) => !BuiltInRole.options.includes(k as BuiltInRole), 'is a built-in role'),
-  label: z.string().trim().min(1).max(80),
+  label: nameText(80),
   /** Per entity type key: what holders of this role may do with its records. */
   permissions: z.record(Key, EntityPermission),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Key, RecordId } from './ids';
+import { nameText, refuseUnsafeCharacters } from './names';
 
 export const FieldType = z.enum([
   'text',
@@ -18,7 +19,7 @@ export type FieldType = z.infer<typeof FieldType>;
 export const Sensitivity = z.enum(['normal', 'pii', 'secret']);
 export type Sensitivity = z.infer<typeof Sensitivity>;
 
-const Label = z.string().trim().min(1).max(80);
+const Label = nameText(80);
 
 export const FieldDef = z
   .strictObject({
@@ -29,7 +30,11 @@ export const FieldDef = z
     indexed: z.boolean().default(false),
     sensitivity: Sensitivity.default('normal'),
     /** enum: the allowed values. */
-    options: z.array(z.string().min(1).max(80)).min(1).max(100).optional(),
+    options: z
+      .array(z.string().min(1).max(80).superRefine(refuseUnsafeCharacters))
+      .min(1)
+      .max(100)
+      .optional(),
     /** reference: the entity type the value points to. */
     refType: Key.optional(),
     /** money: ISO 4217 code; values are integers in minor units (cents). */

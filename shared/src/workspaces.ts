@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { Email, OneTimeToken } from './auth';
 import { IsoDateTime, Uuid } from './ids';
+import { nameText } from './names';
 import { MemberRoles, RoleKey } from './roles';
 
 export const WorkspaceTemplate = z.enum(['standard', 'empty']);
 
 export const CreateWorkspaceBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: nameText(100),
   template: WorkspaceTemplate.default('standard'),
 });
 export type CreateWorkspaceBody = z.infer<typeof CreateWorkspaceBody>;
 
-export const RenameWorkspaceBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const RenameWorkspaceBody = z.strictObject({ name: nameText(100) });
 
 export const WorkspaceSummary = z.object({
   id: Uuid,

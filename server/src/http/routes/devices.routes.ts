@@ -82,7 +82,8 @@ export function deviceRoutes(deps: AppDeps): Router {
     // Permission before confirmation: someone who may not delete learns nothing from a wrong name.
     if (!can(access.perms, 'workspace.delete')) throw forbidden('Only an owner may delete the workspace');
     const name = (await access.ws.getMeta('name')) ?? '';
-    if (call.body.confirmName !== name) {
+    // The typed name arrives NFC-normalised; a name stored before names were normalised may not be.
+    if (call.body.confirmName !== name.normalize('NFC')) {
       throw invalid('Type the workspace name exactly to confirm', [
         { path: 'body.confirmName', message: 'must be the workspace name' },
       ]);
