@@ -140,11 +140,11 @@ describe('bad input', () => {
       ['patch: rev is fractional', 'PATCH', `${base}/records/${client.id}`, { data: {}, rev: 1.5 }],
       ['patch: data missing', 'PATCH', `${base}/records/${client.id}`, { rev: 1 }],
       [
-        'create: deeply nested value',
+        'create: nested value, within the depth limit',
         'POST',
         `${base}/records`,
         JSON.parse(
-          `{"type":"client","data":{"name":"X","status":"lead","notes":${'['.repeat(900)}${']'.repeat(900)}}}`,
+          `{"type":"client","data":{"name":"X","status":"lead","notes":${'['.repeat(50)}${']'.repeat(50)}}}`,
         ),
       ],
       ['rename: name is a number', 'PATCH', base, { name: 123 }],
@@ -305,6 +305,147 @@ describe('bad input', () => {
         'validation_failed',
       );
     }
+  });
+
+  it('refuses JSON nested deeper than 64 levels with bad_request, whatever the route (within the size limit)', async () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const bodies: [string, string, string][] = [
+      [
+        'POST',
+        `${base}/records`,
+        `{"type":"client","data":{"name":"X","status":"lead","notes":${deep(900)}}}`,
+      ],
+      ['PATCH', `${base}/records/${client.id}`, `{"data":{"notes":${deep(900)}}}`],
+      ['PUT', `${base}/roles/desk`, `{"label":"Desk","permissions":{"client":${deep(65)}}}`],
+      ['PATCH', base, deep(1000)],
+      ['POST', '/api/v1/auth/signup', `{"email":"deep@example.com","name":${deep(900)}}`],
+    ];
+    for (const [method, path, body] of bodies) {
+      const res = await refused(`${method} ${path}`, () => raw(method, path, body), 400, 'bad_request');
+      expect((res.body as ErrorBody).error.message).toMatch(/at most 64 levels deep/);
+    }
+    expect(t.outbox.lastTo('deep@example.com')).toBeUndefined();
+    expect(t.logs()).not.toMatch(/unhandled error|Maximum call stack/);
+  });
+
+  it('refuses names with control, bidi or broken characters on every name field, and stores names NFC', async () => {
+    const unsafe: [string, string][] = [
+      ['NUL', 'Acme\u0000Legal'],
+      ['ESC', '\u001b[31mAcme'],
+      ['U+202E', 'Acme \u202Elagel'],
+      ['a lone surrogate', 'Acme\ud800'],
+    ];
+    const pairing = await createPairing(owner, ws);
+    const keys = newDeviceKeys();
+    const device = await pairDevice(t, owner, ws, 'Name laptop');
+    const entity = (over: Record<string, unknown>) => ({
+      key: 'matter',
+      label: 'Matter',
+      pluralLabel: 'Matters',
+      titleField: 'title',
+      fields: [{ key: 'title', label: 'Title', type: 'text' }],
+      ...over,
+    });
+    const fields: [string, TestClient, string, string, (name: string) => unknown][] = [
+      [
+        'sign-up name',
+        t.client(),
+        'POST',
+        '/api/v1/auth/signup',
+        (name) => ({
+          email: 'names@example.com',
+          name,
+          password: 'a long enough password',
+        }),
+      ],
+      [
+        'setup name',
+        t.client(),
+        'POST',
+        '/api/v1/setup',
+        (name) => ({
+          token: 'A'.repeat(43),
+          email: 'names@example.com',
+          name,
+          password: 'a long enough password',
+        }),
+      ],
+      ['workspace name', owner, 'POST', '/api/v1/workspaces', (name) => ({ name })],
+      ['workspace rename', owner, 'PATCH', base, (name) => ({ name })],
+      ['workspace deletion: confirmName', owner, 'DELETE', base, (confirmName) => ({ confirmName })],
+      ['role label', owner, 'PUT', `${base}/roles/desk`, (label) => ({ label, permissions: {} })],
+      ['entity label', owner, 'PUT', `${base}/schema/entity-types/matter`, (label) => entity({ label })],
+      [
+        'entity plural label',
+        owner,
+        'PUT',
+        `${base}/schema/entity-types/matter`,
+        (pluralLabel) => entity({ pluralLabel }),
+      ],
+      [
+        'field label',
+        owner,
+        'PUT',
+        `${base}/schema/entity-types/matter`,
+        (label) => entity({ fields: [{ key: 'title', label, type: 'text' }] }),
+      ],
+      ['device rename', owner, 'PATCH', `${base}/devices/${device.deviceId}`, (name) => ({ name })],
+      [
+        'device name at pairing',
+        t.client(),
+        'POST',
+        '/api/v1/devices/pair',
+        (name) => ({
+          code: pairing.code,
+          publicKey: keys.publicKey,
+          proof: keys.sign(pairingProofMessage(normalisePairingCode(pairing.code))),
+          name,
+          platform: 'linux',
+          appVersion: '1.0.0',
+        }),
+      ],
+    ];
+    const workspacesBefore = await owner.get('/api/v1/workspaces');
+    for (const [field, caller, method, path, put] of fields) {
+      for (const [what, name] of unsafe) {
+        const res = await refused(
+          `${field}: ${what}`,
+          () => caller.request(method, path, put(name)),
+          400,
+          'validation_failed',
+        );
+        expect(JSON.stringify(res.body), `${field}: ${what}`).toMatch(/U\+(0000|001B|202E|D800) at position/);
+      }
+    }
+    expect((await owner.get('/api/v1/workspaces')).body).toEqual(workspacesBefore.body);
+    expect(t.outbox.lastTo('names@example.com')).toBeUndefined();
+
+    // A name typed with a combining accent is stored composed, so it reads and compares as one.
+    const decomposed = 'Cafe\u0301 Mu\u0308ller';
+    const composed = 'Caf\u00e9 M\u00fcller';
+    const created = await owner.post<{ id: string; name: string }>('/api/v1/workspaces', {
+      name: decomposed,
+      template: 'empty',
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.name).toBe(composed);
+    expect((await owner.get<{ name: string }>(`/api/v1/workspaces/${created.body.id}`)).body.name).toBe(
+      composed,
+    );
+    const role = await owner.put<{ label: string }>(`/api/v1/workspaces/${created.body.id}/roles/desk`, {
+      label: decomposed,
+      permissions: {},
+    });
+    expect(role.status, role.text).toBe(200);
+    expect(role.body.label).toBe(composed);
+    const renamed = await owner.patch(`${base}/devices/${device.deviceId}`, { name: decomposed });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ name: composed });
+    // The deletion confirmation is compared after the same normalisation.
+    const removed = await owner.request('DELETE', `/api/v1/workspaces/${created.body.id}`, {
+      confirmName: decomposed,
+    });
+    expect(removed.status, removed.text).toBe(204);
   });
 
   it('refuses bodies over the size limit with payload_too_large', async () => {

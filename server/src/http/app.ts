@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { AppDeps } from './deps';
 import { errorHandler, sendError } from './errors';
+import { jsonBody } from './json-body';
 import { deviceAuth, jsonOnly, originCheck, requestId, sessionAuth } from './middleware';
 import { auditRoutes } from './routes/audit.routes';
 import { deviceRoutes } from './routes/devices.routes';
@@ -10,16 +11,6 @@ import { authRoutes } from './routes/auth.routes';
 import { recordRoutes } from './routes/records.routes';
 import { systemRoutes } from './routes/system.routes';
 import { workspaceRoutes } from './routes/workspaces.routes';
-
-/**
- * JSON.parse keeps a "__proto__" key as an own property, but zod's records copy keys by
- * assignment, which turns it into the copy's prototype: the key would vanish instead of being
- * refused as an unknown field. No wire shape has such a key, so a body carrying one is refused.
- */
-function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key');
-  return value;
-}
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -84,14 +75,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(jsonOnly());
-  app.use(
-    express.json({
-      limit: deps.config.maxBodyBytes,
-      strict: true,
-      type: 'application/json',
-      reviver: refuseProtoKeys,
-    }),
-  );
+  app.use(jsonBody(deps.config.maxBodyBytes));
   app.use(sessionAuth(deps.sessions, deps.config.sessionIdleMs));
   app.use(deviceAuth(deps.devices));
   app.use(originCheck(deps.origin));

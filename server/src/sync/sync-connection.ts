@@ -16,6 +16,7 @@ import { InvalidDeviceToken } from '../devices/device-tokens';
 import type { RequestMeta } from '../engine/context';
 import type { CommandEngine } from '../engine/engine';
 import { AppError } from '../engine/errors';
+import { JsonInputError, parseJson } from '../json/parse-json';
 import type { Logger } from '../logger';
 import { canRecord, type Permissions } from '../policy/policy';
 import { pullPage } from './sync-pull';
@@ -43,6 +44,11 @@ function headOf(data: RawData, bytes: number): string {
   return Buffer.from(first instanceof ArrayBuffer ? new Uint8Array(first) : first)
     .subarray(0, bytes)
     .toString('utf8');
+}
+
+/** A frame's request id when it is plain to see in its first bytes, for frames that are never parsed. */
+function plainId(data: RawData): string | null {
+  return /"id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"/.exec(headOf(data, 256))?.[1] ?? null;
 }
 
 function textOf(data: RawData): string {
@@ -200,11 +206,9 @@ export class SyncConnection {
     if (!this.takeToken()) {
       // Refused unparsed (parsing is the work being limited), but answered under the request's
       // id when it is plain to see, so the client's request fails now rather than at its timeout.
-      const head = headOf(data, 256);
-      const id = /"id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"/.exec(head)?.[1] ?? null;
       this.send({
         type: 'error',
-        id,
+        id: plainId(data),
         error: { code: 'rate_limited', message: 'Too many frames; slow down' },
       });
       return;
@@ -248,9 +252,13 @@ export class SyncConnection {
   private async handle(data: RawData): Promise<void> {
     let raw: unknown;
     try {
-      raw = JSON.parse(textOf(data));
-    } catch {
-      this.send({ type: 'error', id: null, error: { code: 'bad_request', message: 'A frame must be JSON' } });
+      raw = parseJson(textOf(data));
+    } catch (error) {
+      const message =
+        error instanceof JsonInputError && error.reason !== 'syntax'
+          ? `The frame is not accepted: ${error.message}`
+          : 'A frame must be JSON';
+      this.send({ type: 'error', id: plainId(data), error: { code: 'bad_request', message } });
       return;
     }
     const parsed = ClientFrame.safeParse(raw);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { findEntityType, routes, type RecordPage, type WorkspaceRecord } from '@enclave/shared';
 import { z } from 'zod';
 import { AppError, forbidden, invalid, notFound } from '../../engine/errors';
+import { parseJson } from '../../json/parse-json';
 import { canRecord } from '../../policy/policy';
 import type { AppDeps } from '../deps';
 import { bind } from '../route';
@@ -54,7 +55,7 @@ export function recordRoutes(deps: AppDeps): Router {
     if (q.cursor) {
       let decoded: unknown;
       try {
-        decoded = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+        decoded = parseJson(Buffer.from(q.cursor, 'base64url').toString('utf8'));
       } catch {
         decoded = null;
       }
