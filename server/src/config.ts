@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseProxyTrust, ProxyTrustSettingError, type ProxyTrust } from './http/proxy-trust';
 import { StartupError } from './startup/startup-error';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -21,11 +22,23 @@ const Env = z.object({
   ENCLAVE_MAIL_FROM: z.string().min(3).default('Enclave <no-reply@localhost>'),
   ENCLAVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ENCLAVE_MAX_BODY_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
-  ENCLAVE_TRUST_PROXY: bool.default(false),
+  ENCLAVE_TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((value, ctx): ProxyTrust => {
+      try {
+        return parseProxyTrust(value);
+      } catch (error) {
+        if (!(error instanceof ProxyTrustSettingError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
   ENCLAVE_SESSION_IDLE_DAYS: int(1, 90).default(7),
   ENCLAVE_AUTH_RATE_PER_IP: int(1, 100_000).default(30),
   ENCLAVE_AUTH_RATE_PER_ACCOUNT: int(1, 100_000).default(10),
   ENCLAVE_EXPORT_RATE_PER_USER: int(1, 10_000).default(10),
+  ENCLAVE_WRITE_RATE_PER_USER: int(1, 1_000_000).default(600),
   ENCLAVE_DB_CACHE_KIB: int(1_024, 4 * 1024 * 1024).default(32_768),
   ENCLAVE_SECURITY_CONTACT: z.string().min(3).default('mailto:security@localhost'),
   ENCLAVE_DEVICE_TOKEN_TTL_SECONDS: int(60, 900).default(900),
@@ -49,11 +62,14 @@ export interface Config {
   mailFrom: string;
   logLevel: z.infer<typeof Env>['ENCLAVE_LOG_LEVEL'];
   maxBodyBytes: number;
-  trustProxy: boolean;
+  /** Which hops in front of the server are our proxies; see http/proxy-trust.ts. */
+  trustProxy: ProxyTrust;
   sessionIdleMs: number;
   authRatePerIp: number;
   authRatePerAccount: number;
   exportRatePerUser: number;
+  /** Writes (POST, PUT, PATCH, DELETE) under /api/v1/workspaces per user per minute. */
+  writeRatePerUser: number;
   dbCacheKiB: number;
   securityContact: string;
   deviceTokenTtlSeconds: number;
@@ -98,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authRatePerIp: e.ENCLAVE_AUTH_RATE_PER_IP,
     authRatePerAccount: e.ENCLAVE_AUTH_RATE_PER_ACCOUNT,
     exportRatePerUser: e.ENCLAVE_EXPORT_RATE_PER_USER,
+    writeRatePerUser: e.ENCLAVE_WRITE_RATE_PER_USER,
     dbCacheKiB: e.ENCLAVE_DB_CACHE_KIB,
     securityContact: e.ENCLAVE_SECURITY_CONTACT,
     deviceTokenTtlSeconds: e.ENCLAVE_DEVICE_TOKEN_TTL_SECONDS,

@@ -620,4 +620,60 @@ describe('rate limits on sign-in', () => {
       60,
     );
   });
+
+  it('behind one proxy hop, limits the address the proxy saw, however the client spoofs X-Forwarded-For', async () => {
+    const t = await startTestServer({ env: { ENCLAVE_AUTH_RATE_PER_IP: '3', ENCLAVE_TRUST_PROXY: '1' } });
+    servers.push(t);
+    // The test client plays the proxy: it appends the address it saw to whatever the client sent.
+    const spoofed = (i: number) => ({ 'x-forwarded-for': `198.51.100.${String(i)}, 203.0.113.7` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await t
+        .client()
+        .post('/api/v1/auth/signin', { email: uniqueEmail('spoof'), password: TEST_PASSWORD }, spoofed(i));
+      statuses.push(res.status);
+      if (i >= 3) expectRateLimited(res, 60);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    // Another client behind the same proxy keeps its own allowance.
+    const neighbour = await t
+      .client()
+      .post(
+        '/api/v1/auth/signin',
+        { email: uniqueEmail('spoof'), password: TEST_PASSWORD },
+        { 'x-forwarded-for': '203.0.113.8' },
+      );
+    expect(neighbour.status).toBe(401);
+  });
+
+  it('behind one proxy hop, records the address the proxy saw in sessions and the audit log', async () => {
+    const t = await startTestServer({ env: { ENCLAVE_TRUST_PROXY: '1' } });
+    servers.push(t);
+    const spoofed = { 'x-forwarded-for': '10.66.66.66, 203.0.113.7' };
+    const { email } = await createUser(t);
+    const client = t.client();
+    const signedIn = await client.post('/api/v1/auth/signin', { email, password: TEST_PASSWORD }, spoofed);
+    expect(signedIn.status).toBe(200);
+    const sessions = SessionList.parse((await client.get('/api/v1/auth/sessions', spoofed)).body);
+    expect(sessions.items.find((s) => s.current)?.ip).toBe('203.0.113.7');
+
+    const created = await client.post<{ id: string }>(
+      '/api/v1/workspaces',
+      { name: 'Proxied', template: 'standard' },
+      spoofed,
+    );
+    expect(created.status).toBe(201);
+    const ws = created.body.id;
+    const record = await client.post(
+      `/api/v1/workspaces/${ws}/records`,
+      { type: 'client', data: { name: 'Initech', status: 'lead' } },
+      spoofed,
+    );
+    expect(record.status).toBe(201);
+    const audit = await client.get<{ items: { action: string; ip: string | null }[] }>(
+      `/api/v1/workspaces/${ws}/audit?action=record.create`,
+    );
+    expect(audit.body.items.map((e) => e.ip)).toEqual(['203.0.113.7']);
+    expect(JSON.stringify(audit.body)).not.toContain('10.66.66.66');
+  });
 });

@@ -882,3 +882,58 @@ describe('workspaces, schema, members and roles', () => {
     });
   });
 });
+
+describe('rate limit on writes', () => {
+  const wsPath = (ws: string) => `/api/v1/workspaces/${ws}`;
+  let t: TestServer;
+  beforeAll(async () => {
+    // Addresses are believed one proxy hop in, so a test can speak from many of them.
+    t = await startTestServer({ env: { ENCLAVE_WRITE_RATE_PER_USER: '5', ENCLAVE_TRUST_PROXY: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('limits writes per user, from any address or session, answering 429 with Retry-After and writing nothing', async () => {
+    const owner = await createUser(t);
+    const ws = await createWorkspace(owner, 'Busy Co');
+    const from = (i: number) => ({ 'x-forwarded-for': `203.0.113.${String(i)}` });
+    const create = (client: TestClient, i: number) =>
+      client.post(
+        `${wsPath(ws)}/records`,
+        { type: 'client', data: { name: `C${String(i)}`, status: 'lead' } },
+        from(i),
+      );
+    for (let i = 1; i <= 4; i++) expect((await create(owner, i)).status).toBe(201);
+
+    const limited = await create(owner, 5);
+    expectError(limited, 429, 'rate_limited', 'sixth write');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // A second session of the same user shares the allowance; renames and new workspaces count too.
+    const again = t.client();
+    const signedIn = await again.post('/api/v1/auth/signin', {
+      email: owner.email,
+      password: owner.password,
+    });
+    expect(signedIn.status).toBe(200);
+    expectError(await create(again, 6), 429, 'rate_limited', 'other session');
+    expectError(await again.patch(wsPath(ws), { name: 'Renamed' }), 429, 'rate_limited', 'rename');
+    expectError(
+      await again.post('/api/v1/workspaces', { name: 'More' }),
+      429,
+      'rate_limited',
+      'new workspace',
+    );
+
+    // Reads go on; nothing refused was written.
+    const page = await owner.get<RecordPage>(`${wsPath(ws)}/records?type=client&limit=500`);
+    expect(page.status).toBe(200);
+    const names = page.body.items.map((r) => String(r.data.name)).filter((n) => /^C\d$/.test(n));
+    expect(names.sort()).toEqual(['C1', 'C2', 'C3', 'C4']);
+    expect((await owner.get<WorkspaceSummary>(wsPath(ws))).body.name).toBe('Busy Co');
+
+    // Another user is not held back by the first one's writes.
+    const other = await createUser(t);
+    expect((await other.post('/api/v1/workspaces', { name: 'Quiet Co' })).status).toBe(201);
+  });
+});

@@ -647,6 +647,63 @@ describe('sync protocol', () => {
     expect(await headSeq(t, wsId)).toBe(seq + 1);
   });
 
+  /** A push frame written out by hand, for data that JSON.stringify would not produce. */
+  const handWrittenPush = (id: string, docId: string, dataJson: string) =>
+    `{"type":"push","id":"${id}","rows":[{"assumedMasterState":null,"newDocumentState":` +
+    `{"id":"${docId}","type":"client","data":${dataJson},"_deleted":false}}]}`;
+
+  it('refuses a pushed record whose data carries "__proto__", as HTTP does, and writes nothing', async () => {
+    const { owner, wsId, device } = await setup(t);
+    const raw = await connect(device.accessToken);
+    const seq = await headSeq(t, wsId);
+    const docId = freshId('proto');
+    const data = '{"name":"Proto","status":"lead","__proto__":{"admin":true}}';
+    const answer = raw.wait((f) => 'id' in f && f.id === 'proto');
+    raw.sendRaw(handWrittenPush('proto', docId, data));
+    const frame = (await answer) as ErrorFrame;
+    expect(frame).toMatchObject({ type: 'error', error: { code: 'bad_request' } });
+    expect(frame.error.message).toMatch(/"__proto__" is not allowed as a key/);
+    expect(await storedRecord(t, wsId, docId)).toBeNull();
+    expect(await headSeq(t, wsId)).toBe(seq);
+    expect(raw.closeCode).toBeNull();
+
+    const http = await owner.request('POST', recordsPath(wsId), `{"type":"client","data":${data}}`);
+    expect(http.status).toBe(400);
+    expect((http.body as ErrorBody).error.code).toBe('bad_request');
+    expect(await headSeq(t, wsId)).toBe(seq);
+  });
+
+  it('answers a frame nested 5,000 deep with a clear error frame and stays usable; HTTP answers 400', async () => {
+    const { owner, wsId, device } = await setup(t);
+    const raw = await connect(device.accessToken);
+    const seq = await headSeq(t, wsId);
+    const docId = freshId('deep');
+    const data = `{"name":"Deep","status":"lead","notes":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const answer = raw.wait((f) => 'id' in f && f.id === 'deep');
+    raw.sendRaw(handWrittenPush('deep', docId, data));
+    const frame = (await answer) as ErrorFrame;
+    expect(frame).toMatchObject({ type: 'error', error: { code: 'bad_request' } });
+    expect(frame.error.message).toMatch(/at most 64 levels deep/);
+    expect(await storedRecord(t, wsId, docId)).toBeNull();
+    expect(await headSeq(t, wsId)).toBe(seq);
+
+    // The connection goes on: the same document, shallow, is accepted.
+    await sleep(100);
+    expect(raw.closeCode).toBeNull();
+    const ok = await push(raw, [
+      { assumedMasterState: null, newDocumentState: newDoc(docId, { name: 'Shallow', status: 'lead' }) },
+    ]);
+    expect(ok).toMatchObject({ conflicts: [], rejected: [] });
+    expect(await headSeq(t, wsId)).toBe(seq + 1);
+
+    const http = await owner.request('POST', recordsPath(wsId), `{"type":"client","data":${data}}`);
+    expect(http.status).toBe(400);
+    expect((http.body as ErrorBody).error).toMatchObject({ code: 'bad_request' });
+    expect((http.body as ErrorBody).error.message).toMatch(/at most 64 levels deep/);
+    expect(await headSeq(t, wsId)).toBe(seq + 1);
+    expect(t.logs()).not.toMatch(/Maximum call stack|"code":"internal"/);
+  });
+
   describe('upgrade', () => {
     it('refuses an app that does not speak this protocol version with 426 update_required', async () => {
       const { device } = await setup(t);
@@ -855,6 +912,40 @@ describe('sync limits', () => {
       expect(await storedRecord(t, wsId, big)).toBeNull();
       expect(await headSeq(t, wsId)).toBe(seq);
       await until(() => t.server.deps.hub!.connectionsOf(wsId).length === 0);
+    });
+  });
+
+  it('behind one proxy hop, limits upgrades per address the proxy saw, and audits that address', async () => {
+    await withServer({ ENCLAVE_AUTH_RATE_PER_IP: '3', ENCLAVE_TRUST_PROXY: '1' }, async (t) => {
+      const { wsId, device } = await setup(t);
+      // The test client plays the proxy: it appends the address it saw to whatever the client sent.
+      const spoofed = (i: number) => ({ 'x-forwarded-for': `198.51.100.${String(i)}, 203.0.113.7` });
+      // Three credential requests per address and minute allow twelve upgrades.
+      const accepted: RawSync[] = [];
+      for (let i = 0; i < 12; i++) {
+        const result = await RawSync.open(t, device.accessToken, { headers: spoofed(i) });
+        if (isRefusal(result)) throw new Error(`upgrade ${String(i)} refused: ${JSON.stringify(result)}`);
+        accepted.push(result);
+      }
+      const limited = await refusal(t, device.accessToken, { headers: spoofed(12) });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('rate_limited');
+      // Another client behind the same proxy has its own allowance.
+      const neighbour = await RawSync.open(t, device.accessToken, {
+        headers: { 'x-forwarded-for': '203.0.113.8' },
+      });
+      expect(neighbour).toBeInstanceOf(RawSync);
+      (neighbour as RawSync).close();
+
+      const raw = accepted[0]!;
+      const seq = await headSeq(t, wsId);
+      const id = freshId('proxied');
+      expect(
+        await push(raw, [{ assumedMasterState: null, newDocumentState: newDoc(id, clientData()) }]),
+      ).toMatchObject({ conflicts: [], rejected: [] });
+      const events = await eventsAfter(t, wsId, seq);
+      expect(events.map((e) => e.ip)).toEqual(['203.0.113.7']);
+      for (const r of accepted) r.close();
     });
   });
 

@@ -4,7 +4,7 @@ import { pinoHttp } from 'pino-http';
 import type { AppDeps } from './deps';
 import { errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
-import { deviceAuth, jsonOnly, originCheck, requestId, sessionAuth } from './middleware';
+import { deviceAuth, jsonOnly, originCheck, requestId, sessionAuth, writesPerUser } from './middleware';
 import { auditRoutes } from './routes/audit.routes';
 import { deviceRoutes } from './routes/devices.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -79,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionAuth(deps.sessions, deps.config.sessionIdleMs));
   app.use(deviceAuth(deps.devices));
   app.use(originCheck(deps.origin));
+  app.use('/api/v1/workspaces', writesPerUser(deps.config.writeRatePerUser));
 
   app.use(systemRoutes(deps));
   app.use(authRoutes(deps));

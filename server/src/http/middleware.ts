@@ -107,3 +107,18 @@ export function limiter(options: Partial<Options> & Pick<Options, 'windowMs' | '
     },
   });
 }
+
+/**
+ * Writes per user (or per device, for device-authenticated calls) per minute, whatever the address
+ * they come from: one account cannot flood a workspace's database and audit log. Reads and
+ * unauthenticated requests (refused later) are not counted.
+ */
+export function writesPerUser(perMinute: number): RequestHandler {
+  return limiter({
+    windowMs: 60_000,
+    limit: perMinute,
+    skip: (req) => !UNSAFE.has(req.method) || (!req.auth && !req.device),
+    keyGenerator: (req) =>
+      req.auth ? `write:user:${req.auth.user.id}` : `write:device:${req.device?.device.id ?? ''}`,
+  });
+}

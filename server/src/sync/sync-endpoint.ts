@@ -10,6 +10,7 @@ import {
 } from '@enclave/shared';
 import type { DevicesService } from '../devices/devices.service';
 import { AppError } from '../engine/errors';
+import { clientAddress, type ProxyTrust } from '../http/proxy-trust';
 import type { Logger } from '../logger';
 import type { SyncHub } from './sync-hub';
 
@@ -17,7 +18,8 @@ export interface SyncEndpointOptions {
   maxFrameBytes: number;
   /** Upgrades per client address per minute. */
   upgradesPerMinute: number;
-  trustProxy: boolean;
+  /** The same compiled function Express uses for 'trust proxy'. */
+  trustProxy: ProxyTrust;
 }
 
 const OURS = syncSubprotocol(SYNC_PROTOCOL_VERSION);
@@ -47,15 +49,6 @@ function offeredVersions(request: IncomingMessage): number[] {
     .map(Number);
 }
 
-function clientIp(request: IncomingMessage, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = request.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return request.socket.remoteAddress ?? null;
-}
-
 /**
  * The sync endpoint on the HTTP server: the device's token and the protocol version are checked
  * at upgrade, before a WebSocket exists; then the hub takes the connection.
@@ -80,7 +73,7 @@ export function attachSyncEndpoint(
     void (async () => {
       const path = (request.url ?? '').split('?')[0];
       if (path !== SYNC_PATH) throw new AppError('not_found', 'No such endpoint');
-      const ip = clientIp(request, options.trustProxy);
+      const ip = clientAddress(request, options.trustProxy);
       const now = Date.now();
       const entry = attempts.get(ip ?? '');
       if (!entry || now - entry.windowStart > 60_000) attempts.set(ip ?? '', { count: 1, windowStart: now });

@@ -42,6 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ENCLAVE_AUTH_RATE_PER_IP: '100000',
     ENCLAVE_AUTH_RATE_PER_ACCOUNT: '100000',
     ENCLAVE_EXPORT_RATE_PER_USER: '1000',
+    ENCLAVE_WRITE_RATE_PER_USER: '100000',
     ENCLAVE_DB_CACHE_KIB: '4096',
     ...options.env,
   });
