@@ -13,4 +13,5 @@ export * from './api/routes';
 export * from './devices';
 export * from './sync';
 export * from './ipc';
+export * from './server-address';
 export * from './system';

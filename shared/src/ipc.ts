@@ -4,6 +4,7 @@ import { DeviceSelf } from './devices';
 import { ErrorBody } from './errors';
 import { Uuid } from './ids';
 import { nameText } from './names';
+import { serverAddressProblem } from './server-address';
 import {
   PushRow,
   RejectedRow,
@@ -100,12 +101,13 @@ export const SyncStreamItem = z.union([
 export type SyncStreamItem = z.infer<typeof SyncStreamItem>;
 
 export const PairRequest = z.strictObject({
+  /** https://, or plain http:// to this computer only: see `serverAddressProblem`. */
   serverUrl: z
     .string()
     .trim()
-    .max(2000)
-    .refine((raw) => URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol), {
-      message: 'must be an http:// or https:// address',
+    .superRefine((raw, ctx) => {
+      const problem = serverAddressProblem(raw);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
     }),
   /** As typed or pasted; the sync client normalises it. */
   code: z.string().max(64),

@@ -9,6 +9,7 @@ import { replicateRxCollection } from 'rxdb/plugins/replication';
 import { Subject } from 'rxjs';
 import {
   ipcInvoke,
+  PLAIN_HTTP_REFUSED,
   type AppState,
   type AuditEvent,
   type IpcInvokeChannel,
@@ -263,6 +264,14 @@ describe('the desktop core', () => {
       deviceName: 'x',
     });
     expect(malformed.code).toBe('validation_failed');
+    // Plain http to another computer is refused in main before any request leaves the app.
+    const plain = await failure(app, 'pairing:pair', {
+      serverUrl: t.url.replace('127.0.0.1', 'enclave.example.com'),
+      code: 'ABCD-EFGH-JKMN-PQRS-TVWX',
+      deviceName: 'x',
+    });
+    expect(plain.code).toBe('validation_failed');
+    expect(plain.details).toEqual([{ path: 'serverUrl', message: `${PLAIN_HTTP_REFUSED}.` }]);
 
     expect(app.core.state).toEqual({ kind: 'unpaired', link: null });
     expect(await entries(app.service)).toEqual([]);

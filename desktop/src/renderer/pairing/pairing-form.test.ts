@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLAIN_HTTP_REFUSED } from '@enclave/shared';
 import { BridgeError } from '../bridge/client';
 import {
   defaultDeviceName,
@@ -72,6 +73,22 @@ describe('validatePairingForm', () => {
     expect(result.errors.code).toMatch(/20 letters and digits/);
   });
 
+  it('refuses plain http:// to another computer, saying why, and allows it to this one', () => {
+    const result = validatePairingForm({
+      serverUrl: 'http://enclave.example.com',
+      code: CODE,
+      deviceName: 'a',
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors).toEqual({ serverUrl: expect.stringMatching(/^Use https:\/\//) as unknown });
+      expect(result.errors.serverUrl).toMatch(/only for this computer \(localhost\)/);
+    }
+    expect(validatePairingForm({ serverUrl: 'http://localhost:3000', code: CODE, deviceName: 'a' }).ok).toBe(
+      true,
+    );
+  });
+
   it('refuses a code with a letter outside the alphabet', () => {
     const result = validatePairingForm({
       serverUrl: 'https://x.example',
@@ -99,11 +116,11 @@ describe('pairingErrorView', () => {
   it('maps validation issues from main and from the server to form fields', () => {
     const view = pairingErrorView(
       new BridgeError('validation_failed', 'The request is not valid', [
-        { path: 'serverUrl', message: 'must be an http:// or https:// address' },
+        { path: 'serverUrl', message: `${PLAIN_HTTP_REFUSED}.` },
         { path: 'name', message: 'is too long' },
       ]),
     );
-    expect(view.fieldErrors.serverUrl).toMatch(/https:\/\//);
+    expect(view.fieldErrors.serverUrl).toBe(`${PLAIN_HTTP_REFUSED}.`);
     expect(view.fieldErrors.deviceName).toBe('This name is too long.');
     expect(view.fieldErrors.code).toBeUndefined();
   });

@@ -2,7 +2,8 @@ import {
   normalisePairingCode,
   PAIRING_CODE_SYMBOLS,
   PairingCode,
-  PairRequest,
+  serverAddressProblem,
+  type PairRequest,
   type AppInfo,
   type ErrorCode,
 } from '@enclave/shared';
@@ -70,10 +71,9 @@ export function validatePairingForm(
 ): { ok: true; request: PairRequest } | { ok: false; errors: PairingFieldErrors } {
   const errors: PairingFieldErrors = {};
   const serverUrl = normaliseServerUrl(values.serverUrl);
-  if (serverUrl === '') errors.serverUrl = 'Enter the address of your Enclave server.';
-  else if (!PairRequest.shape.serverUrl.safeParse(serverUrl).success) {
-    errors.serverUrl = 'Enter an address like https://enclave.example.com.';
-  }
+  const addressProblem =
+    serverUrl === '' ? 'Enter the address of your Enclave server.' : serverAddressProblem(serverUrl);
+  if (addressProblem !== null) errors.serverUrl = addressProblem;
   if (values.code.trim() === '') errors.code = 'Enter the pairing code from the web console.';
   else if (!PairingCode.safeParse(values.code).success) errors.code = CODE_SHAPE;
   const deviceName = values.deviceName.trim();
@@ -143,7 +143,8 @@ function fieldErrorsOf(error: BridgeError): PairingFieldErrors {
   const errors: PairingFieldErrors = {};
   for (const issue of error.issues) {
     const head = issue.path.split('.')[0];
-    if (head === 'serverUrl') errors.serverUrl ??= 'Enter an address like https://enclave.example.com.';
+    // Main checks the address with the same rule as `validatePairingForm`, in whole sentences.
+    if (head === 'serverUrl') errors.serverUrl ??= issue.message;
     else if (head === 'code') errors.code ??= CODE_SHAPE;
     else if (head === 'deviceName' || head === 'name') errors.deviceName ??= `This name ${issue.message}.`;
   }
