@@ -139,6 +139,26 @@ describe('system endpoints and headers', () => {
         `Canonical: ${t.url}/.well-known/security.txt`,
       );
     });
+
+    it('names as its Policy a page that exists: how to report, to whom, what the server promises', async () => {
+      const txt = await anon.get('/.well-known/security.txt');
+      const policy = txt.text.split('\n').find((l) => l.startsWith('Policy: '));
+      expect(policy).toBe(`Policy: ${t.url}/security`);
+      const page = await anon.get(new URL(policy!.slice('Policy: '.length)).pathname);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.text).toContain('<a href="mailto:security@enclave.example">security@enclave.example</a>');
+      expect(page.text).toMatch(/how to reproduce it/);
+      expect(page.text).toMatch(/argon2id/);
+      expect(page.text).toContain('SECURITY.md');
+      expect(page.text).toContain('href="/.well-known/security.txt"');
+      // It has to work under the strict CSP as it is: no script, no style, inline or not.
+      expect(page.text).not.toMatch(/<script|<style|style=|\son[a-z]+=|javascript:/i);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+    });
   });
 
   describe('OpenAPI document', () => {
@@ -302,6 +322,7 @@ describe('system endpoints and headers', () => {
       ['the OpenAPI document', '/api/v1/openapi.json'],
       ['an error', '/api/v1/no-such-thing'],
       ['a page', '/invite'],
+      ['the security policy page', '/security'],
       ['security.txt', '/.well-known/security.txt'],
     ])('sets the security headers on %s', async (_label, path) => {
       const res = await anon.get(path);
@@ -317,6 +338,9 @@ describe('system endpoints and headers', () => {
       expect(h.get('referrer-policy')).toBe('no-referrer');
       expect(h.get('permissions-policy')).toMatch(/camera=\(\)/);
       expect(h.get('permissions-policy')).toMatch(/microphone=\(\)/);
+      // No cohort or topics for advertisers to read from a visit.
+      expect(h.get('permissions-policy')).toMatch(/(^|, )interest-cohort=\(\)(,|$)/);
+      expect(h.get('permissions-policy')).toMatch(/(^|, )browsing-topics=\(\)(,|$)/);
       expect(h.get('x-powered-by')).toBeNull();
       // HSTS is meaningful only over TLS; this server speaks plain http.
       expect(h.get('strict-transport-security')).toBeNull();

@@ -12,6 +12,20 @@ import { recordRoutes } from './routes/records.routes';
 import { systemRoutes } from './routes/system.routes';
 import { workspaceRoutes } from './routes/workspaces.routes';
 
+/**
+ * No page of the server needs a device or a sensor, and none may be used to profile its users:
+ * interest-cohort (FLoC) and browsing-topics (the Topics API) are off too.
+ */
+const PERMISSIONS_POLICY = [
+  'camera=()',
+  'microphone=()',
+  'geolocation=()',
+  'payment=()',
+  'usb=()',
+  'interest-cohort=()',
+  'browsing-topics=()',
+].join(', ');
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   const tls = (deps.config.publicUrl ?? '').startsWith('https:');
@@ -62,15 +76,16 @@ export function createApp(deps: AppDeps): Express {
           'upgrade-insecure-requests': tls ? [] : null,
         },
       },
-      // HSTS only means something over TLS; behind a TLS proxy the proxy's origin says so.
-      strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      // HSTS only means something over TLS; behind a TLS proxy the proxy's origin says so. Two
+      // years and `preload`, as the browsers' preload list asks of a site that is submitted to it.
+      strictTransportSecurity: tls ? { maxAge: 63_072_000, includeSubDomains: true, preload: true } : false,
       frameguard: { action: 'deny' },
       referrerPolicy: { policy: 'no-referrer' },
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
   );
   app.use((_req, res, next) => {
-    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
     res.setHeader('Cache-Control', 'no-store');
     next();
   });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Readiness } from '@enclave/shared';
 import type { AppDeps } from '../deps';
 import { buildOpenApi } from '../openapi';
-import { pageHtml, PAGES_SCRIPT } from '../pages';
+import { pageHtml, PAGES_SCRIPT, securityPageHtml } from '../pages';
 
 export const VERSION = '0.1.0';
 
@@ -44,6 +44,10 @@ export function systemRoutes(deps: AppDeps): Router {
           '',
         ].join('\n'),
       );
+  });
+
+  router.get('/security', (_req, res) => {
+    res.type('html').send(securityPageHtml(deps.config.securityContact));
   });
 
   router.get('/api/v1/openapi.json', (_req, res) => {
