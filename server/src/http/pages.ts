@@ -81,7 +81,7 @@ export function securityPageHtml(contact: string): string {
 <p>If you think you have found a security problem in Enclave or in this server, write to
 <strong>${contactHtml(contact)}</strong>. Please say what you found, how to reproduce it and what
 it lets someone do. Do not test against other people's data, and give us time to fix the problem
-before you publish it. We answer every report.</p>
+before you publish it.</p>
 <h2>What this server promises</h2>
 <ul>
 <li>Each workspace is its own database file, encrypted with its own key; keys are kept wrapped by a master key that only the server's user can read.</li>
