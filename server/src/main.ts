@@ -24,7 +24,7 @@ const config = server.deps.config;
 logger.info({ url: server.url, dataDir: config.dataDir }, 'Enclave server listening');
 if (server.deps.mailer.kind === 'log') {
   logger.warn(
-    'No SMTP configured (ENCLAVE_SMTP_URL): verification and invitation links will be written to this log.',
+    'No SMTP configured (ENCLAVE_SMTP_URL): every email will be written to this log, whole: email verification, password-reset and invitation links, and sign-up notices.',
   );
 }
 if (server.setupLink) {
