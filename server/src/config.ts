@@ -46,6 +46,7 @@ const Env = z.object({
   ENCLAVE_SYNC_HEARTBEAT_SECONDS: int(1, 600).default(30),
   ENCLAVE_SYNC_FRAMES_PER_SECOND: int(1, 100_000).default(100),
   ENCLAVE_SYNC_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  ENCLAVE_SHUTDOWN_GRACE_SECONDS: int(0, 600).default(10),
 });
 
 export interface Config {
@@ -73,6 +74,8 @@ export interface Config {
   dbCacheKiB: number;
   securityContact: string;
   deviceTokenTtlSeconds: number;
+  /** How long a stopping server lets requests in flight finish before it cuts them. */
+  shutdownGraceMs: number;
   sync: SyncLimits;
 }
 
@@ -118,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbCacheKiB: e.ENCLAVE_DB_CACHE_KIB,
     securityContact: e.ENCLAVE_SECURITY_CONTACT,
     deviceTokenTtlSeconds: e.ENCLAVE_DEVICE_TOKEN_TTL_SECONDS,
+    shutdownGraceMs: e.ENCLAVE_SHUTDOWN_GRACE_SECONDS * 1000,
     sync: {
       maxFrameBytes: e.ENCLAVE_SYNC_MAX_FRAME_BYTES,
       heartbeatMs: e.ENCLAVE_SYNC_HEARTBEAT_SECONDS * 1000,

@@ -34,14 +34,29 @@ if (server.setupLink) {
   );
 }
 
-let stopping = false;
+// One stop request often arrives twice: Ctrl-C and `kill -- -<pgid>` signal the whole process
+// group, and npm forwards the same signal to its script. Only a signal a second or more after the
+// first means "stop waiting".
+const REPEAT_MS = 1000;
+let stopRequestedAt: number | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+    if (stopRequestedAt !== null) {
+      if (Date.now() - stopRequestedAt < REPEAT_MS) return;
+      logger.warn({ signal }, 'second stop signal: cutting the requests still in flight');
+      server.cutRequests();
+      return;
+    }
+    stopRequestedAt = Date.now();
+    logger.info(
+      { signal, graceSeconds: config.shutdownGraceMs / 1000 },
+      'shutting down: no new connections; requests in flight may finish',
+    );
     server.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

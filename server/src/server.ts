@@ -12,6 +12,7 @@ import { DevicesService } from './devices/devices.service';
 import { ChangeFeed } from './engine/change-feed';
 import { CommandEngine } from './engine/engine';
 import { createApp } from './http/app';
+import { drainable } from './http/drain';
 import type { AppDeps } from './http/deps';
 import { createLogger, type Logger } from './logger';
 import { prepareDataDir, holdsData, lockDataDir, type DataDirLock } from './store/sqlite/data-dir';
@@ -35,7 +36,14 @@ export interface RunningServer {
   http: Server;
   /** The first-owner setup link, while the server has no account. */
   setupLink: string | null;
+  /**
+   * Stops accepting connections, tells sync devices the server is shutting down (1001), lets the
+   * requests in flight finish for up to `config.shutdownGraceMs` and cuts the rest, then closes the
+   * databases. The same promise for every call.
+   */
   close(): Promise<void>;
+  /** During close(): stop waiting for the requests in flight and cut them now. */
+  cutRequests(): void;
 }
 
 export function openStore(config: Config): Store {
@@ -117,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const app = createApp(deps);
   const http = createHttpServer(app);
+  const drain = drainable(http);
   const hub = new SyncHub({ store, engine, devices, feed, logger, limits: config.sync });
   deps.hub = hub;
   const wss = attachSyncEndpoint(http, hub, devices, logger, {
@@ -160,20 +169,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   sweeper.unref();
 
+  let closing: Promise<void> | null = null;
+  const close = async () => {
+    clearInterval(sweeper);
+    hub.stop();
+    wss.close();
+    const cut = await drain.drain(config.shutdownGraceMs);
+    if (cut > 0) logger.warn({ connections: cut }, 'shutdown grace over: connections still open were cut');
+    await store.close();
+    lock?.release();
+  };
   return {
     url,
     deps,
     http,
     setupLink,
-    close: async () => {
-      clearInterval(sweeper);
-      hub.stop();
-      wss.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await store.close();
-      lock?.release();
-    },
+    close: () => (closing ??= close()),
+    cutRequests: () => drain.cutNow(),
   };
 }
 
