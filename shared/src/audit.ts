@@ -69,8 +69,14 @@ export const DeviceActivityQuery = z.strictObject({
 });
 export type DeviceActivityQuery = z.output<typeof DeviceActivityQuery>;
 
-export const AuditExportQuery = AuditQuery.omit({ before: true, limit: true }).extend({
-  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+/** Which events an export holds: a query without paging. */
+export const AuditExportFilter = AuditQuery.omit({ before: true, limit: true });
+export type AuditExportFilter = z.output<typeof AuditExportFilter>;
+export const AuditExportFormat = z.enum(['jsonl', 'csv']);
+export type AuditExportFormat = z.infer<typeof AuditExportFormat>;
+
+export const AuditExportQuery = AuditExportFilter.extend({
+  format: AuditExportFormat.default('jsonl'),
 });
 export type AuditExportQuery = z.output<typeof AuditExportQuery>;
 

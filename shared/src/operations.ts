@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditExportFilter, AuditExportFormat } from './audit';
 import { Email } from './auth';
 import { DevicePlatform, PAIRING_DEFAULT_TTL_SECONDS, PAIRING_MAX_TTL_SECONDS, PublicKey } from './devices';
 import { Key, RecordId, Uuid } from './ids';
@@ -66,6 +67,8 @@ export const Operation = z.discriminatedUnion('type', [
     name: nameText(80),
   }),
   z.strictObject({ type: z.literal('device.revoke'), deviceId: Uuid, wipe: z.boolean().default(false) }),
+  /** Notes that the audit log was exported: it changes nothing, and leaves an event saying who took what. */
+  z.strictObject({ type: z.literal('audit.export'), format: AuditExportFormat, filter: AuditExportFilter }),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationType = Operation['type'];

@@ -84,7 +84,12 @@ describe('audit log', () => {
       .trim()
       .split('\n')
       .map((line) => AuditEvent.parse(JSON.parse(line)));
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    // The export is on the record before its first line is written, so the file holds it too.
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(events.at(-1)).toMatchObject({
+      action: 'audit.exported',
+      details: { format: 'jsonl', filter: {} },
+    });
 
     const csv = await owner.get(`/api/v1/workspaces/${ws}/audit/export?format=csv&action=record.create`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
@@ -94,6 +99,35 @@ describe('audit log', () => {
     // The user agent a client sent is data, never a formula a spreadsheet would run.
     expect(lines[1]).toContain(`,'=cmd|' /C calc'!A0,`);
     expect(lines[1]).not.toContain(`,=cmd`);
+  });
+
+  it('records each export as an audit event, with who took it, its format and its filter', async () => {
+    const exported = async () =>
+      (await owner.get<Page>(`/api/v1/workspaces/${ws}/audit?action=audit.exported`)).body.items;
+    const before = await exported();
+    const from = '2020-01-01T00:00:00.000Z';
+    const csv = await owner.get(
+      `/api/v1/workspaces/${ws}/audit/export?format=csv&entityType=client&from=${from}`,
+      { 'x-request-id': 'req-export-clients' },
+    );
+    expect(csv.status).toBe(200);
+    const after = await exported();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after[0]).toMatchObject({
+      actor: { kind: 'user', id: owner.userId, label: owner.email },
+      action: 'audit.exported',
+      target: { kind: 'workspace', entityType: null, id: ws },
+      details: { format: 'csv', filter: { entityType: 'client', from } },
+      ip: expect.stringMatching(/127\.0\.0\.1/) as unknown,
+      requestId: 'req-export-clients',
+    });
+
+    // A refused export is not one: a member who may not read the log leaves no event.
+    const member = await createUser(t);
+    await addMember(owner, ws, member, ['member']);
+    expect((await member.get(`/api/v1/workspaces/${ws}/audit/export`)).status).toBe(403);
+    expect(await exported()).toHaveLength(after.length);
+    expect((await owner.get(`/api/v1/workspaces/${ws}/audit/verify`)).body).toMatchObject({ ok: true });
   });
 
   it('rate-limits exports', async () => {

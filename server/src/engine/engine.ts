@@ -10,6 +10,7 @@ import {
   type WorkspaceStore,
 } from '../store/types';
 import * as admin from './admin-ops';
+import * as audit from './audit-ops';
 import * as devices from './device-ops';
 import type { ChangeFeed } from './change-feed';
 import type { Handler, HandlerEnv, HandlerOutcome, OperationContext } from './context';
@@ -39,6 +40,7 @@ const handlers: { [T in Operation['type']]: Handler<Extract<Operation, { type: T
   'device.pair': devices.pairDevice,
   'device.rename': devices.renameDevice,
   'device.revoke': devices.revokeDevice,
+  'audit.export': audit.exportAudit,
 };
 
 /** Operations that can share a batch: they read and write records only, so a batch overlay suffices. */

@@ -583,7 +583,7 @@ export const routes = {
   exportAudit: {
     method: 'get',
     path: `${ws}/audit/export`,
-    summary: 'Export the audit log as JSONL or CSV (rate-limited)',
+    summary: 'Export the audit log as JSONL or CSV (rate-limited); the export is itself audited',
     tag: 'audit',
     auth: 'session',
     params: WorkspaceParams,

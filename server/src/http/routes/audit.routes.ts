@@ -47,8 +47,10 @@ export function auditRoutes(deps: AppDeps): Router {
     }),
   );
   bind(router, routes.exportAudit, async (call) => {
-    const { ws } = await requireAuditReader(call);
+    const { ws, ctx } = await requireAuditReader(call);
     const { format, ...filter } = call.query;
+    // Recorded before a byte is sent: an export cut short was still taken.
+    await deps.engine.execute(ctx, { type: 'audit.export', format, filter });
     const res = call.res;
     const stamp = new Date().toISOString().replaceAll(':', '-');
     res.status(200);
