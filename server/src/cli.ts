@@ -1,13 +1,18 @@
+import type { AuditReceipt } from '@enclave/shared';
+import { ReceiptFileError, takeReceiptArg } from './audit/receipt-file';
 import { verifyChain } from './audit/verify';
 import { loadConfig } from './config';
 import { AppError } from './engine/errors';
-import { openStore } from './server';
+import { openAuditStore } from './server';
 import { describeStartupError } from './startup/startup-error';
 
 const USAGE = `Usage: npm run cli -- <command>
 
 Commands:
-  audit:verify [workspaceId]   Check the audit hash chain of one workspace (or all); exit 1 if any is broken.
+  audit:verify [workspaceId] [--receipt <file>]
+                               Check the audit hash chain of one workspace (or all) against itself and its
+                               signed checkpoints, and against a receipt saved from GET …/audit/receipt;
+                               exit 1 if any is broken.
   workspaces:list              List workspaces (id, name, created).
 
 The data directory and master key come from the same environment variables as the server.`;
@@ -19,8 +24,21 @@ export async function runCli(args: string[], out: (line: string) => void): Promi
     out(USAGE);
     return command === undefined || command === 'help' ? 0 : 2;
   }
-  const store = openStore(loadConfig());
+  let receipt: AuditReceipt | undefined;
   try {
+    receipt = takeReceiptArg(rest);
+  } catch (error) {
+    if (!(error instanceof ReceiptFileError)) throw error;
+    out(JSON.stringify({ ok: false, error: 'invalid_receipt', message: error.message }));
+    return 2;
+  }
+  const { store, signer } = openAuditStore(loadConfig());
+  try {
+    if (receipt && !signer.issued(receipt)) {
+      const message = "the receipt was not signed by this server's audit key, or was changed since";
+      out(JSON.stringify({ ok: false, error: 'invalid_receipt', message }));
+      return 2;
+    }
     if (command === 'workspaces:list') {
       for (const w of await store.control.listWorkspaces())
         out(JSON.stringify({ id: w.id, name: w.name, createdAt: w.createdAt }));
@@ -44,7 +62,7 @@ export async function runCli(args: string[], out: (line: string) => void): Promi
           failed = true;
           continue;
         }
-        const result = await verifyChain(ws);
+        const result = await verifyChain(ws, { control: store.control, signer, receipt });
         out(JSON.stringify({ workspaceId: id, ...result }));
         failed ||= !result.ok;
       } catch (error) {

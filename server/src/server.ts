@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuditAnchors, CheckpointSigner } from './audit/checkpoints';
 import { AccountsService } from './auth/accounts.service';
 import { LogMailer, SmtpMailer, type Mailer } from './auth/mailer';
 import { SessionService } from './auth/sessions.service';
@@ -47,11 +48,30 @@ export interface RunningServer {
 }
 
 export function openStore(config: Config): Store {
-  return openKeyed(config).store;
+  const { store, signingSeed, checkpointSeed } = openKeyed(config);
+  signingSeed.fill(0);
+  checkpointSeed.fill(0);
+  return store;
 }
 
-/** The store, and the device-token signing seed: both come from the master key, which is then wiped. */
-function openKeyed(config: Config, given?: Store): { store: Store; signingSeed: Buffer } {
+/** The store, with the signer of its audit checkpoints (for the command line's audit:verify). */
+export function openAuditStore(config: Config): { store: Store; signer: CheckpointSigner } {
+  const { store, checkpointSeed } = openKeyed(config);
+  try {
+    return { store, signer: new CheckpointSigner(checkpointSeed) };
+  } finally {
+    checkpointSeed.fill(0);
+  }
+}
+
+/**
+ * The store, the device-token signing seed and the audit checkpoint signing seed: all come from
+ * the master key, which is then wiped.
+ */
+function openKeyed(
+  config: Config,
+  given?: Store,
+): { store: Store; signingSeed: Buffer; checkpointSeed: Buffer } {
   prepareDataDir(config.dataDir);
   const masterKey = loadMasterKey(config.masterKeyFile, {
     create: config.createMasterKey,
@@ -59,7 +79,12 @@ function openKeyed(config: Config, given?: Store): { store: Store; signingSeed: 
   });
   try {
     const store = given ?? new EmbeddedStore(config.dataDir, masterKey, { cacheKiB: config.dbCacheKiB });
-    return { store, signingSeed: deriveKey(masterKey, 'device-token-signing') };
+    return {
+      store,
+      signingSeed: deriveKey(masterKey, 'device-token-signing'),
+      // Not held by any workspace file: a workspace key alone cannot re-sign a rewritten chain.
+      checkpointSeed: deriveKey(masterKey, 'audit-checkpoint-signing'),
+    };
   } finally {
     masterKey.fill(0);
   }
@@ -77,8 +102,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   let store: Store;
   let signingSeed: Buffer;
+  let checkpointSeed: Buffer;
   try {
-    ({ store, signingSeed } = openKeyed(config, options.store));
+    ({ store, signingSeed, checkpointSeed } = openKeyed(config, options.store));
   } catch (error) {
     lock?.release();
     throw error;
@@ -93,6 +119,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.mailer ??
     (config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(logger));
   const feed = new ChangeFeed();
+  const anchors = new AuditAnchors(store, new CheckpointSigner(checkpointSeed), logger);
+  checkpointSeed.fill(0);
+  anchors.watch(feed);
   const engine = new CommandEngine(store, feed);
   let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const sessions = new SessionService(store.control, config.sessionIdleMs);
@@ -108,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     engine,
     feed,
+    anchors,
     logger,
     mailer,
     sessions,
@@ -141,6 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       http.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    anchors.stop();
     hub.stop();
     wss.close();
     await store.close();
@@ -176,6 +207,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wss.close();
     const cut = await drain.drain(config.shutdownGraceMs);
     if (cut > 0) logger.warn({ connections: cut }, 'shutdown grace over: connections still open were cut');
+    // The last commits are anchored before the databases close.
+    await anchors.flush();
+    anchors.stop();
     await store.close();
     lock?.release();
   };

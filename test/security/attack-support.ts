@@ -126,6 +126,19 @@ function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
         appVersion: '6.6.6',
       };
     },
+    // Well-formed, for the workspace named: what refuses it is the access check (or the signature).
+    verifyAuditReceipt: () => ({
+      receipt: {
+        format: 'enclave-audit-receipt/1',
+        workspaceId: ids.workspaceId,
+        seq: 1,
+        hash: '0'.repeat(64),
+        at: new Date().toISOString(),
+        keyId: '0'.repeat(16),
+        signature: 'A'.repeat(86),
+        publicKey: 'A'.repeat(43),
+      },
+    }),
     deviceChallenge: () => ({ workspaceId: ids.workspaceId, deviceId: ids.deviceId }),
     renewDeviceToken: () => ({
       workspaceId: ids.workspaceId,

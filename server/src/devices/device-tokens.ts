@@ -1,15 +1,13 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import { ed25519FromSeed } from '../crypto/ed25519';
 import { uuidv7 } from '../crypto/uuid7';
 import { sha256Hex } from '../crypto/tokens';
 
 export const DEVICE_TOKEN_AUDIENCE = 'enclave-device';
 /** The brief's ceiling: a stolen access token is worth at most this long. */
 export const MAX_DEVICE_TOKEN_TTL_SECONDS = 15 * 60;
-
-// PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows it.
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 const Claims = z.object({
   sub: z.uuid(),
@@ -48,11 +46,7 @@ export class DeviceTokens {
     if (signingSeed.length !== 32) throw new Error('the signing seed must be 32 bytes');
     if (ttlSeconds < 1 || ttlSeconds > MAX_DEVICE_TOKEN_TTL_SECONDS)
       throw new Error(`device token lifetime must be 1..${String(MAX_DEVICE_TOKEN_TTL_SECONDS)} s`);
-    this.privateKey = createPrivateKey({
-      key: Buffer.concat([ED25519_PKCS8_PREFIX, signingSeed]),
-      format: 'der',
-      type: 'pkcs8',
-    });
+    this.privateKey = ed25519FromSeed(signingSeed);
     this.publicKey = createPublicKey(this.privateKey);
     this.keyId = sha256Hex(this.publicKey.export({ format: 'der', type: 'spki' })).slice(0, 16);
   }

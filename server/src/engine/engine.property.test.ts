@@ -380,6 +380,7 @@ describe('CommandEngine over the embedded store, property-based', () => {
       checked: head.seq,
       headSeq: head.seq,
       firstBroken: null,
+      anchors: { checkpoints: 0, lastCheckpointSeq: null, receiptSeq: null },
     });
 
     // Replaying the record events' snapshots, in order, rebuilds the records exactly.

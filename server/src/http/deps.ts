@@ -1,3 +1,4 @@
+import type { AuditAnchors } from '../audit/checkpoints';
 import type { AccountsService } from '../auth/accounts.service';
 import type { Mailer } from '../auth/mailer';
 import type { SessionService, Authenticated } from '../auth/sessions.service';
@@ -16,6 +17,8 @@ export interface AppDeps {
   store: Store;
   engine: CommandEngine;
   feed: ChangeFeed;
+  /** Signed checkpoints of every workspace's audit chain, kept in the control database. */
+  anchors: AuditAnchors;
   logger: Logger;
   mailer: Mailer;
   sessions: SessionService;

@@ -474,6 +474,39 @@ export function describeStoreConformance(
       });
     });
 
+    describe('control: audit checkpoints', () => {
+      const checkpoint = (workspaceId: string, seq: number, hash = `${seq}`.padStart(64, 'a')) => ({
+        workspaceId,
+        seq,
+        hash,
+        at: at(seq),
+        keyId: '0123456789abcdef',
+        signature: 'S'.repeat(86),
+      });
+
+      it('keeps checkpoints per workspace, oldest first, in pages', async () => {
+        const a = randomUUID();
+        const b = randomUUID();
+        expect(await store.control.lastAuditCheckpoint(a)).toBeNull();
+        expect(await store.control.listAuditCheckpoints(a, 0, 10)).toEqual([]);
+        for (const seq of [7, 3, 12])
+          expect(await store.control.putAuditCheckpoint(checkpoint(a, seq))).toBe(true);
+        expect(await store.control.putAuditCheckpoint(checkpoint(b, 5))).toBe(true);
+        expect((await store.control.listAuditCheckpoints(a, 0, 10)).map((c) => c.seq)).toEqual([3, 7, 12]);
+        expect((await store.control.listAuditCheckpoints(a, 3, 1)).map((c) => c.seq)).toEqual([7]);
+        expect(await store.control.listAuditCheckpoints(a, 12, 10)).toEqual([]);
+        expect(await store.control.lastAuditCheckpoint(a)).toEqual(checkpoint(a, 12));
+        expect(await store.control.lastAuditCheckpoint(b)).toEqual(checkpoint(b, 5));
+      });
+
+      it('never replaces a checkpoint', async () => {
+        const a = randomUUID();
+        expect(await store.control.putAuditCheckpoint(checkpoint(a, 4))).toBe(true);
+        expect(await store.control.putAuditCheckpoint(checkpoint(a, 4, 'f'.repeat(64)))).toBe(false);
+        expect(await store.control.listAuditCheckpoints(a, 0, 10)).toEqual([checkpoint(a, 4)]);
+      });
+    });
+
     describe('workspace registry', () => {
       it('registers a workspace with a wrapped key and opens it again by id', async () => {
         const id = randomUUID();
@@ -553,7 +586,13 @@ export function describeStoreConformance(
         const ws = await newWorkspace();
         expect(await ws.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
         expect(await ws.auditEventsFrom(1, 10)).toEqual([]);
-        expect(await verifyChain(ws)).toEqual({ ok: true, checked: 0, headSeq: 0, firstBroken: null });
+        expect(await verifyChain(ws)).toEqual({
+          ok: true,
+          checked: 0,
+          headSeq: 0,
+          firstBroken: null,
+          anchors: { checkpoints: 0, lastCheckpointSeq: null, receiptSeq: null },
+        });
       });
 
       it('gives events gap-free sequence numbers linked into a valid hash chain', async () => {
@@ -569,7 +608,13 @@ export function describeStoreConformance(
         expect(new Set(events.map((e) => e.hash)).size).toBe(3);
         expect(await ws.head()).toEqual({ seq: 3, hash: events[2]?.hash });
         expect(await ws.auditEventsFrom(1, 10)).toEqual(events);
-        expect(await verifyChain(ws)).toEqual({ ok: true, checked: 3, headSeq: 3, firstBroken: null });
+        expect(await verifyChain(ws)).toEqual({
+          ok: true,
+          checked: 3,
+          headSeq: 3,
+          firstBroken: null,
+          anchors: { checkpoints: 0, lastCheckpointSeq: null, receiptSeq: null },
+        });
       });
 
       it('stores every field of an event as committed', async () => {

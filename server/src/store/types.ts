@@ -1,4 +1,5 @@
 import type {
+  AuditCheckpoint,
   AuditEvent,
   AuditQuery,
   CustomRole,
@@ -111,6 +112,15 @@ export interface ControlStore {
   indexPairing(tokenHash: string, workspaceId: string, expiresAt: string): Promise<void>;
   findPairingWorkspace(tokenHash: string): Promise<string | null>;
   deleteExpiredPairingIndex(now: string): Promise<number>;
+
+  /**
+   * Keeps a signed checkpoint of a workspace's audit chain, outside the workspace's own file.
+   * Checkpoints are never replaced: false, changing nothing, if the workspace has one at that seq.
+   */
+  putAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<boolean>;
+  /** A workspace's checkpoints with seq above `afterSeq`, oldest first, at most `limit`. */
+  listAuditCheckpoints(workspaceId: string, afterSeq: number, limit: number): Promise<AuditCheckpoint[]>;
+  lastAuditCheckpoint(workspaceId: string): Promise<AuditCheckpoint | null>;
 
   close(): Promise<void>;
 }

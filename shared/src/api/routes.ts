@@ -3,9 +3,11 @@ import {
   AuditExportQuery,
   AuditPage,
   AuditQuery,
+  AuditReceipt,
   AuditVerifyResult,
   AuditEvent,
   DeviceActivityQuery,
+  VerifyAuditReceiptBody,
 } from '../audit';
 import {
   Accepted,
@@ -573,11 +575,33 @@ export const routes = {
   verifyAudit: {
     method: 'get',
     path: `${ws}/audit/verify`,
-    summary: 'Check the hash chain; reports the first broken link',
+    summary:
+      'Check the hash chain, and hold it against every signed checkpoint; reports the first broken link',
     tag: 'audit',
     auth: 'session',
     params: WorkspaceParams,
     response: AuditVerifyResult,
+    status: 200,
+  },
+  verifyAuditReceipt: {
+    method: 'post',
+    path: `${ws}/audit/verify`,
+    summary: 'Check the chain as GET …/audit/verify does, and against a receipt exported earlier',
+    tag: 'audit',
+    auth: 'session',
+    params: WorkspaceParams,
+    body: VerifyAuditReceiptBody,
+    response: AuditVerifyResult,
+    status: 200,
+  },
+  auditReceipt: {
+    method: 'get',
+    path: `${ws}/audit/receipt`,
+    summary: 'Checkpoint the chain now and return the signed receipt, to keep where the server cannot reach',
+    tag: 'audit',
+    auth: 'session',
+    params: WorkspaceParams,
+    response: AuditReceipt,
     status: 200,
   },
   exportAudit: {

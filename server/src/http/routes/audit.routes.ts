@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { routes, type AuditPage } from '@enclave/shared';
 import type { Authenticated } from '../../auth/sessions.service';
 import type { RequestMeta } from '../../engine/context';
+import { ChainDiverged } from '../../audit/checkpoints';
 import { CSV_COLUMNS, csvRow } from '../../audit/export';
-import { verifyChain } from '../../audit/verify';
-import { forbidden } from '../../engine/errors';
+import { conflict, forbidden, invalid, notFound } from '../../engine/errors';
 import { can } from '../../policy/policy';
 import type { AppDeps } from '../deps';
 import { limiter } from '../middleware';
@@ -34,8 +34,36 @@ export function auditRoutes(deps: AppDeps): Router {
   });
 
   bind(router, routes.verifyAudit, async (call) => {
-    const { ws } = await requireAuditReader(call);
-    return verifyChain(ws);
+    await requireAuditReader(call);
+    return deps.anchors.verify(call.params.workspaceId);
+  });
+
+  bind(router, routes.verifyAuditReceipt, async (call) => {
+    await requireAuditReader(call);
+    const { receipt } = call.body;
+    if (receipt.workspaceId !== call.params.workspaceId)
+      throw invalid('The receipt is for another workspace', [
+        { path: 'body.receipt.workspaceId', message: 'not this workspace' },
+      ]);
+    if (!deps.anchors.signer.issued(receipt))
+      throw invalid('The receipt was not signed by this server, or was changed since', [
+        { path: 'body.receipt.signature', message: 'does not verify under this server’s audit key' },
+      ]);
+    return deps.anchors.verify(call.params.workspaceId, receipt);
+  });
+
+  bind(router, routes.auditReceipt, async (call) => {
+    await requireAuditReader(call);
+    try {
+      const checkpoint = await deps.anchors.checkpoint(call.params.workspaceId);
+      if (!checkpoint) throw notFound('Audit event');
+      return deps.anchors.signer.receiptOf(checkpoint);
+    } catch (error) {
+      if (!(error instanceof ChainDiverged)) throw error;
+      throw conflict('The audit log no longer extends its last signed checkpoint; verify it', {
+        firstBroken: error.result.firstBroken,
+      });
+    }
   });
 
   router.use(

@@ -1,3 +1,4 @@
+import type { AuditCheckpoint } from '@enclave/shared';
 import type { ControlStore, EmailTokenPurpose, SessionRow, UserRow, WorkspaceRow } from '../types';
 import type { Db } from './open';
 
@@ -30,6 +31,24 @@ interface WorkspaceDbRow {
   created_by: string;
   wrapped_key: string;
 }
+
+interface CheckpointDbRow {
+  workspace_id: string;
+  seq: number;
+  hash: string;
+  at: string;
+  key_id: string;
+  signature: string;
+}
+
+const toCheckpoint = (r: CheckpointDbRow): AuditCheckpoint => ({
+  workspaceId: r.workspace_id,
+  seq: r.seq,
+  hash: r.hash,
+  at: r.at,
+  keyId: r.key_id,
+  signature: r.signature,
+});
 
 const toUser = (r: UserDbRow): UserRow => ({
   id: r.id,
@@ -136,6 +155,17 @@ export class SqliteControlStore implements ControlStore {
       workspacesOfUser: db.prepare<[string], { workspace_id: string }>(
         `SELECT uw.workspace_id FROM user_workspaces uw JOIN workspaces w ON w.id = uw.workspace_id
          WHERE uw.user_id = ? AND w.deleted_at IS NULL`,
+      ),
+      insertCheckpoint: db.prepare(
+        `INSERT INTO audit_checkpoints (workspace_id, seq, hash, at, key_id, signature)
+         VALUES (@workspaceId, @seq, @hash, @at, @keyId, @signature)
+         ON CONFLICT(workspace_id, seq) DO NOTHING`,
+      ),
+      listCheckpoints: db.prepare<[string, number, number], CheckpointDbRow>(
+        'SELECT * FROM audit_checkpoints WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      lastCheckpoint: db.prepare<[string], CheckpointDbRow>(
+        'SELECT * FROM audit_checkpoints WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1',
       ),
     };
   }
@@ -294,6 +324,19 @@ export class SqliteControlStore implements ControlStore {
 
   async deleteExpiredPairingIndex(now: string) {
     return this.stmt.expirePairings.run(now).changes;
+  }
+
+  async putAuditCheckpoint(checkpoint: AuditCheckpoint) {
+    return this.stmt.insertCheckpoint.run(checkpoint).changes === 1;
+  }
+
+  async listAuditCheckpoints(workspaceId: string, afterSeq: number, limit: number) {
+    return this.stmt.listCheckpoints.all(workspaceId, afterSeq, limit).map(toCheckpoint);
+  }
+
+  async lastAuditCheckpoint(workspaceId: string) {
+    const row = this.stmt.lastCheckpoint.get(workspaceId);
+    return row ? toCheckpoint(row) : null;
   }
 
   async close() {

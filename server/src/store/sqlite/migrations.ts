@@ -53,6 +53,22 @@ export const controlMigrations: readonly string[] = [
   );
   CREATE INDEX pairing_index_expiry ON pairing_index(expires_at);
   `,
+  `
+  -- Signed checkpoints of each workspace's audit chain head, kept apart from the workspace file.
+  CREATE TABLE audit_checkpoints (
+    workspace_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+  CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+  `,
 ];
 
 export const workspaceMigrations: readonly string[] = [
