@@ -21,19 +21,6 @@ async function start(): Promise<{ server: RunningServer; logger: ReturnType<type
 const { server, logger } = await start();
 const config = server.deps.config;
 
-logger.info({ url: server.url, dataDir: config.dataDir }, 'Enclave server listening');
-if (server.deps.mailer.kind === 'log') {
-  logger.warn(
-    'No SMTP configured (ENCLAVE_SMTP_URL): every email will be written to this log, whole: email verification, password-reset and invitation links, and sign-up notices.',
-  );
-}
-if (server.setupLink) {
-  // Printed, not logged as a field: the operator needs to see it once, at the terminal.
-  process.stdout.write(
-    `\n  Enclave has no account yet. Create the first owner here (the link works once):\n\n  ${server.setupLink}\n\n`,
-  );
-}
-
 // One stop request often arrives twice: Ctrl-C and `kill -- -<pgid>` signal the whole process
 // group, and npm forwards the same signal to its script. Only a signal a second or more after the
 // first means "stop waiting".
@@ -63,4 +50,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       },
     );
   });
+}
+
+// Said only once the handlers above are in place: whoever waits for this line to send a stop
+// signal must find the server ready to handle it.
+logger.info({ url: server.url, dataDir: config.dataDir }, 'Enclave server listening');
+if (server.deps.mailer.kind === 'log') {
+  logger.warn(
+    'No SMTP configured (ENCLAVE_SMTP_URL): every email will be written to this log, whole: email verification, password-reset and invitation links, and sign-up notices.',
+  );
+}
+if (server.setupLink) {
+  // Printed, not logged as a field: the operator needs to see it once, at the terminal.
+  process.stdout.write(
+    `\n  Enclave has no account yet. Create the first owner here (the link works once):\n\n  ${server.setupLink}\n\n`,
+  );
 }
