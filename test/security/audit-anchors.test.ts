@@ -6,7 +6,11 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import type { AuditReceipt, AuditVerifyResult } from '@enclave/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHash } from '../../server/src/audit/chain';
-import { CheckpointSigner, receiptSignatureValid } from '../../server/src/audit/checkpoints';
+import {
+  CHECKPOINT_DELAY_MS,
+  CheckpointSigner,
+  receiptSignatureValid,
+} from '../../server/src/audit/checkpoints';
 import { verifyChain } from '../../server/src/audit/verify';
 import { runCli } from '../../server/src/cli';
 import { deriveKey, unwrapKey } from '../../server/src/crypto/keys';
@@ -105,7 +109,8 @@ describe('audit chain anchored outside the workspace file', () => {
   });
 
   it('checkpoints soon after commits, and the last ones when the server stops', async () => {
-    const deadline = Date.now() + 10_000;
+    // About a second, with room for a loaded machine.
+    const deadline = Date.now() + CHECKPOINT_DELAY_MS + 4_000;
     let settled = await verify();
     while (settled.anchors.lastCheckpointSeq !== settled.headSeq && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -16,7 +16,7 @@ import { canonicalJson } from './chain';
 import { verifyChain, walkChain } from './verify';
 
 /** How soon after a commit its workspace's head is checkpointed: the longest an event goes unanchored. */
-export const CHECKPOINT_DELAY_MS = 2_000;
+export const CHECKPOINT_DELAY_MS = 1_000;
 
 type CheckpointContent = Pick<AuditCheckpoint, 'workspaceId' | 'seq' | 'hash' | 'at'>;
 
