@@ -153,6 +153,16 @@ describe('summarise', () => {
     ).toEqual({ verb: 'paired a device', target: '“Mac”' });
     expect(
       summarise(
+        event({
+          action: 'audit.exported',
+          target: { kind: 'workspace', entityType: null, id: 'w' },
+          details: { format: 'csv', filter: {} },
+        }),
+        schema,
+      ),
+    ).toEqual({ verb: 'exported the audit log', target: null });
+    expect(
+      summarise(
         event({ action: 'role.create', target: { kind: 'role', entityType: null, id: 'r' } }),
         schema,
       ),

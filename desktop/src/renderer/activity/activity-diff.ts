@@ -97,6 +97,7 @@ const OTHER_ACTIONS: Record<string, string> = {
   'workspace.delete': 'deleted the workspace',
   'schema.removeEntityType': 'removed a record type',
   'role.remove': 'removed a role',
+  'audit.exported': 'exported the audit log',
 };
 
 export interface EventSummary {
