@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/src/config';
-import { createLogger } from '../../server/src/logger';
-import { startServer, type RunningServer } from '../../server/src/server';
+import type { RunningServer } from '../../server/src/server';
 import { TestClient } from '../../server/src/test-support/test-client';
+import { startTestServer, type TestServer } from '../../server/src/test-support/test-server';
 
 interface LogLine {
   level: number;
@@ -24,37 +19,22 @@ const WARN = 40;
  * test holds the list to what the server really writes.
  */
 describe('without SMTP, mail goes to the log', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'enclave-logmail-'));
-  const chunks: string[] = [];
+  let t: TestServer;
   let server: RunningServer;
   const lines = () =>
-    chunks
-      .join('')
+    t
+      .logs()
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as LogLine);
   const mails = () => lines().filter((l) => l.msg.startsWith(MAIL_LINE));
 
   beforeAll(async () => {
-    const config = loadConfig({
-      ENCLAVE_HOST: '127.0.0.1',
-      ENCLAVE_PORT: '0',
-      ENCLAVE_DATA_DIR: dataDir,
-      ENCLAVE_SIGNUP: 'open',
-      ENCLAVE_LOG_LEVEL: 'info',
-      ENCLAVE_DB_CACHE_KIB: '4096',
-    });
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        chunks.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    server = await startServer({ config, logger: createLogger(config.logLevel, sink) });
+    t = await startTestServer({ mail: 'log' });
+    server = t.server;
   });
   afterAll(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await t.close();
   });
 
   it('writes each email, whole, at warn level: verification, sign-up notice, reset and invitation links', async () => {
@@ -69,7 +49,7 @@ describe('without SMTP, mail goes to the log', () => {
     });
     expect(setup.status, setup.text).toBe(201);
     // The setup link is for the terminal (main.ts prints it); it is not in the log.
-    expect(chunks.join('')).not.toContain(setupToken);
+    expect(t.logs()).not.toContain(setupToken);
     expect(mails()).toEqual([]);
 
     const password = 'new member password, long enough';
@@ -130,6 +110,6 @@ describe('without SMTP, mail goes to the log', () => {
     expect(invitation).toContain('Olive Owner (owner@example.com)');
     // Links only: never a password.
     for (const secret of [password, 'owner password, long enough', 'someone else password'])
-      expect(chunks.join('')).not.toContain(secret);
+      expect(t.logs()).not.toContain(secret);
   });
 });

@@ -27,6 +27,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a data directory (e.g. to restart a server on the same files). */
   dataDir?: string;
+  /** `log`: the server's own no-SMTP mailer writes mail to the log, and the outbox stays empty. */
+  mail?: 'outbox' | 'log';
 }
 
 /** A real server on a random port over a fresh encrypted data directory, with its mail and logs captured. */
@@ -54,7 +56,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   });
   const outbox = new OutboxMailer();
-  const server = await startServer({ config, mailer: outbox, logger: createLogger(config.logLevel, sink) });
+  const server = await startServer({
+    config,
+    mailer: options.mail === 'log' ? undefined : outbox,
+    logger: createLogger(config.logLevel, sink),
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
