@@ -85,5 +85,9 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 
 export const SessionList = z.object({ items: z.array(SessionInfo) });
 
+/** How many sessions a "sign out everywhere else" ended. */
+export const SessionsRevoked = z.object({ revoked: z.number().int().nonnegative() });
+export type SessionsRevoked = z.infer<typeof SessionsRevoked>;
+
 /** The generic answer to sign-up: it says nothing about whether the address was known. */
 export const Accepted = z.object({ message: z.string() });

@@ -83,6 +83,21 @@ export type RedeemPairingBody = z.input<typeof RedeemPairingBody>;
 export const pairingProofMessage = (normalisedCode: string): string => `enclave-pair-v1\n${normalisedCode}`;
 export const renewalProofMessage = (deviceId: string, challenge: string): string =>
   `enclave-renew-v1\n${deviceId}\n${challenge}`;
+export const wipeReceiptMessage = (workspaceId: string, deviceId: string, wipedAt: string): string =>
+  `enclave-wipe-v1\n${workspaceId}\n${deviceId}\n${wipedAt}`;
+
+/**
+ * What a revoked app sends once it has deleted its replica and keychain entries: signed with the
+ * device key it held, so the server (and the audit log) can tell the app itself said so.
+ */
+export const WipeReceiptBody = z.strictObject({
+  workspaceId: Uuid,
+  deviceId: Uuid,
+  wipedAt: IsoDateTime,
+  /** The device's signature over `wipeReceiptMessage(workspaceId, deviceId, wipedAt)`. */
+  signature: Signature,
+});
+export type WipeReceiptBody = z.infer<typeof WipeReceiptBody>;
 
 export const AccessToken = z.object({
   accessToken: z.string(),
@@ -105,6 +120,19 @@ export const Device = z.object({
   status: DeviceStatus,
   revokedAt: IsoDateTime.nullable(),
   wipe: z.boolean(),
+  /**
+   * The first 16 bytes of the SHA-256 of the device's raw public key, as hex in groups of four
+   * (`3f2a 9c01 …`): what an admin compares with the app's settings screen.
+   */
+  keyFingerprint: z.string(),
+  /** It has an open sync connection to this server right now. */
+  online: z.boolean(),
+  /** The highest workspace sequence number the device has been sent, while this server has known it. */
+  lastSyncedSeq: z.number().int().nonnegative().nullable(),
+  /** After a revocation: how long its last sync connection stayed open, in milliseconds (null: it was offline). */
+  revokeClosedMs: z.number().int().nonnegative().nullable(),
+  /** When the app confirmed, with a receipt signed by its device key, that it wiped its local data. */
+  wipeConfirmedAt: IsoDateTime.nullable(),
 });
 export type Device = z.infer<typeof Device>;
 

@@ -15,3 +15,4 @@ export * from './sync';
 export * from './ipc';
 export * from './server-address';
 export * from './system';
+export * from './live';

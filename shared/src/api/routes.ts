@@ -14,6 +14,7 @@ import {
   ChangePasswordBody,
   Me,
   SessionList,
+  SessionsRevoked,
   SetupBody,
   SignInBody,
   SignUpBody,
@@ -37,6 +38,7 @@ import {
   RenameDeviceBody,
   RenewTokenBody,
   RevokeDeviceBody,
+  WipeReceiptBody,
 } from '../devices';
 import { Key, RecordId, Uuid } from '../ids';
 import { CreateRecordBody, ListRecordsQuery, PatchRecordBody, RecordPage, WorkspaceRecord } from '../records';
@@ -193,6 +195,15 @@ export const routes = {
     params: SessionParams,
     status: 204,
   },
+  revokeOtherSessions: {
+    method: 'post',
+    path: '/api/v1/auth/sessions/revoke-others',
+    summary: 'Sign out everywhere else: revoke every session of mine but this one',
+    tag: 'auth',
+    auth: 'session',
+    response: SessionsRevoked,
+    status: 200,
+  },
   listWorkspaces: {
     method: 'get',
     path: '/api/v1/workspaces',
@@ -338,6 +349,16 @@ export const routes = {
     body: RenewTokenBody,
     response: AccessToken,
     status: 200,
+  },
+  confirmWipe: {
+    method: 'post',
+    path: '/api/v1/devices/wipe-receipt',
+    summary:
+      'A revoked device that was told to wipe confirms it did, with a receipt signed by its device key; recorded in the audit log',
+    tag: 'devices',
+    auth: 'none',
+    body: WipeReceiptBody,
+    status: 204,
   },
   deviceSelf: {
     method: 'get',
