@@ -1,5 +1,7 @@
 // Lint is where process boundaries are enforced: shared/ is imported by everyone and imports
-// nobody; the server never reaches into the desktop app and vice versa.
+// nobody; the server never reaches into the desktop app and vice versa; ui/ (the components the
+// desktop renderer and the web console share) imports only shared/; the console (server/console/)
+// is browser code that speaks to the server over its public HTTP API alone, never its internals.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
@@ -17,6 +19,7 @@ const noElectron = {
 };
 const sandboxed = 'The renderer is sandboxed web code: no Node APIs and no main-process modules';
 const noNode = { group: ['node:*'], message: sandboxed };
+const browserOnly = 'Browser code (ui/, the console): no Node APIs and no server or main-process modules';
 const mainOnly = ['electron', 'keytar', 'better-sqlite3-multiple-ciphers', 'ws', 'jose'].map((name) => ({
   name,
   message: sandboxed,
@@ -30,6 +33,7 @@ export default tseslint.config(
       'coverage/**',
       '.enclave-data/**',
       'desktop/out/**',
+      'server/console/dist/**',
       'test-results/**',
       'playwright-report/**',
     ],
@@ -62,6 +66,27 @@ export default tseslint.config(
             { target: './shared', from: './desktop', message: 'shared/ must not import desktop code' },
             { target: './server', from: './desktop', message: 'server/ must not import desktop code' },
             { target: './desktop', from: './server', message: 'desktop/ must not import server code' },
+            { target: './shared', from: './ui', message: 'shared/ holds contracts, not components' },
+            {
+              target: './ui',
+              from: ['./server', './desktop'],
+              message: 'ui/ is shared by the desktop renderer and the console and imports neither',
+            },
+            {
+              target: './server/src',
+              from: ['./ui', './server/console'],
+              message: 'The server process does not import browser code',
+            },
+            {
+              target: './server/console',
+              from: ['./server/src', './server/scripts'],
+              message: 'The console speaks only the public HTTP API: no server internals',
+            },
+            {
+              target: './desktop/src/main',
+              from: './ui',
+              message: 'main has no user interface: ui/ is for the renderer',
+            },
             {
               target: './desktop/src/renderer',
               from: ['./desktop/src/main', './desktop/src/preload'],
@@ -98,7 +123,26 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: mainOnly, patterns: [noServer, noNode] }] },
   },
   {
-    files: ['desktop/src/renderer/**/*.tsx', 'desktop/src/renderer/**/*.ts'],
+    files: ['ui/src/**/*.ts', 'ui/src/**/*.tsx', 'server/console/src/**/*.ts', 'server/console/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: mainOnly.map(({ name }) => ({ name, message: browserOnly })),
+          patterns: [noServer, { group: ['node:*'], message: browserOnly }],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'desktop/src/renderer/**/*.tsx',
+      'desktop/src/renderer/**/*.ts',
+      'ui/src/**/*.ts',
+      'ui/src/**/*.tsx',
+      'server/console/src/**/*.ts',
+      'server/console/src/**/*.tsx',
+    ],
     plugins: { 'react-hooks': reactHooks },
     rules: reactHooks.configs.recommended.rules,
   },

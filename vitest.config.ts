@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: [
       'shared/src/**/*.test.ts',
+      'ui/src/**/*.test.ts',
       'server/src/**/*.test.ts',
       'desktop/src/**/*.test.ts',
       'test/**/*.test.ts',

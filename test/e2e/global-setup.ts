@@ -8,7 +8,13 @@ import { RENDERER_DIR } from './harness/desktop-harness';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const viteConfig = join(root, 'desktop/vite.config.ts');
 /** What the renderer bundle is built from. */
-const SOURCES = ['desktop/src/renderer', 'desktop/src/common', 'shared/src', 'desktop/vite.config.ts'];
+const SOURCES = [
+  'desktop/src/renderer',
+  'desktop/src/common',
+  'shared/src',
+  'ui/src',
+  'desktop/vite.config.ts',
+];
 
 function newestChange(path: string): number {
   const stat = statSync(path);

@@ -5,10 +5,8 @@ import { KeychainUnavailableScreen } from './screens/KeychainUnavailableScreen';
 import { ReplicaUnreadableScreen } from './screens/ReplicaUnreadableScreen';
 import { RevokedScreen } from './screens/RevokedScreen';
 import { StartingScreen } from './screens/StartingScreen';
-import { CrashBoundary } from './ui/CrashBoundary';
-import { ErrorNote } from './ui/ErrorNote';
-import { CenteredScreen } from './ui/Screen';
 import { WorkspaceRoot } from './workspace/WorkspaceRoot';
+import { CenteredScreen, CrashBoundary, ErrorNote } from '@enclave/ui';
 
 /** One screen per `AppState.kind`; main decides which, this window follows. */
 export function App() {
@@ -49,7 +47,7 @@ export function App() {
       return <RevokedScreen wiped={state.wiped} onState={apply} />;
     case 'paired':
       return (
-        <CrashBoundary>
+        <CrashBoundary reassurance="Your data is safe: it is stored on this computer and on the server.">
           <WorkspaceRoot key={state.replicaName} state={state} onState={apply} />
         </CrashBoundary>
       );

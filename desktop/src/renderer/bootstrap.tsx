@@ -8,7 +8,7 @@ import { App } from './App';
 import { ServicesContext } from './app/services';
 import { createBridgeClient } from './bridge/client';
 import { ipcReplicaStorage } from './bridge/replica-storage';
-import './styles.css';
+import '@enclave/ui/styles.css';
 
 export interface BootstrapOptions {
   /** `window.enclave` in the app; a stand-in with the same shape in a test harness. */

@@ -29,6 +29,11 @@ function paired(): DevicePaired {
       status: 'active',
       revokedAt: null,
       wipe: false,
+      keyFingerprint: '3f2a 9c01 77d4 e0b5 1a2b 3c4d 5e6f 7081',
+      online: true,
+      lastSyncedSeq: null,
+      revokeClosedMs: null,
+      wipeConfirmedAt: null,
     },
     workspace: { id: randomUUID(), name: 'Acme' },
   };

@@ -4,12 +4,10 @@ import { useServices } from '../app/services';
 import { asBridgeError, type BridgeError } from '../bridge/client';
 import { refTypesOf, useTitleLookup } from '../records/record-hooks';
 import { SecretValue } from '../records/SecretValue';
-import { Icon } from '../ui/Icon';
 import { useBehavior } from '../ui/observable-hooks';
-import { formatDateTime, relativeTime } from '../ui/time';
-import { useNow } from '../ui/useNow';
 import { useWorkspace } from '../workspace/workspace-context';
 import { changesOf, summarise } from './activity-diff';
+import { formatDateTime, Icon, relativeTime, useNow } from '@enclave/ui';
 
 const PAGE = 50;
 

@@ -1,9 +1,9 @@
 import { useMemo, useState } from 'react';
 import { map } from 'rxjs';
-import { Icon } from '../ui/Icon';
 import { useObservable } from '../ui/observable-hooks';
 import { useWorkspace } from '../workspace/workspace-context';
 import { conflictCopy } from './conflict-copy';
+import { Icon } from '@enclave/ui';
 
 const SHOWN = 3;
 

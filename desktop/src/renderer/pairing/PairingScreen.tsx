@@ -3,8 +3,6 @@ import type { AppState, PairingLink } from '@enclave/shared';
 import { useServices } from '../app/services';
 import { usePlatform } from '../app/usePlatform';
 import { asBridgeError } from '../bridge/client';
-import { Icon } from '../ui/Icon';
-import { CenteredScreen } from '../ui/Screen';
 import {
   defaultDeviceName,
   formatPairingCode,
@@ -15,6 +13,7 @@ import {
   type PairingField,
   type PairingFieldErrors,
 } from './pairing-form';
+import { CenteredScreen, Icon } from '@enclave/ui';
 
 /** The host of an address, for saying plainly which server a link points at. */
 function hostOf(url: string): string {

@@ -1,10 +1,10 @@
 import { useState, type ReactNode } from 'react';
 import type { EntityTypeDef, FieldDef } from '@enclave/shared';
-import { Icon } from '../ui/Icon';
 import type { WorkspaceSession } from '../workspace/session';
 import { humanise } from './fields';
 import { formatMoney, parseMoney } from './money';
 import { ReferencePicker } from './ReferencePicker';
+import { Icon } from '@enclave/ui';
 
 /** A field's label with what matters about it: required, personal data, secret. */
 export function FieldLabel({ field, htmlFor, id }: { field: FieldDef; htmlFor?: string; id?: string }) {

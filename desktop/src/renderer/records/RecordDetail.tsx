@@ -1,12 +1,10 @@
 import { useState } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
-import { ConfirmDialog } from '../ui/ConfirmDialog';
-import { Icon } from '../ui/Icon';
-import { formatDateTime } from '../ui/time';
 import type { WorkspaceSession } from '../workspace/session';
 import { displayValue, recordTitle, type RecordRow, type TitleLookup } from './fields';
 import { SensitivityBadge } from './FieldInput';
 import { SecretValue } from './SecretValue';
+import { ConfirmDialog, formatDateTime, Icon } from '@enclave/ui';
 
 /** A record for reading, with Edit and Delete; references open the record they point at. */
 export function RecordDetail({

@@ -1,9 +1,5 @@
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
-import { Icon } from '../ui/Icon';
-import { relativeTime } from '../ui/time';
-import { useNow } from '../ui/useNow';
-import { VirtualList } from '../ui/VirtualList';
 import { useWorkspace } from '../workspace/workspace-context';
 import { displayValue, humanise, recordTitle, summaryFields, type RecordRow } from './fields';
 import {
@@ -16,6 +12,7 @@ import {
 import { RecordDetail } from './RecordDetail';
 import { RecordForm } from './RecordForm';
 import { refTypesOf, useRecord, useRecordsOfType, useTitleLookup } from './record-hooks';
+import { Icon, relativeTime, useNow, VirtualList } from '@enclave/ui';
 
 const ROW_HEIGHT = 36;
 const count = new Intl.NumberFormat();

@@ -1,6 +1,6 @@
 import type { AppInfo } from '@enclave/shared';
 import { usePlatform } from '../app/usePlatform';
-import { CenteredScreen } from '../ui/Screen';
+import { CenteredScreen } from '@enclave/ui';
 
 const ADVICE: Record<AppInfo['platform'], { name: string; steps: string[] }> = {
   macos: {

@@ -1,8 +1,7 @@
 import type { AppState } from '@enclave/shared';
+import { asBridgeError } from '../bridge/client';
 import { useServices } from '../app/services';
-import { ErrorNote } from '../ui/ErrorNote';
-import { CenteredScreen } from '../ui/Screen';
-import { useAction } from '../ui/useAction';
+import { CenteredScreen, ErrorNote, useAction } from '@enclave/ui';
 
 type Unreadable = Extract<AppState, { kind: 'replica_unreadable' }>;
 
@@ -27,7 +26,10 @@ export function ReplicaUnreadableScreen({
   onState: (state: AppState) => void;
 }) {
   const { client } = useServices();
-  const reset = useAction(async () => onState(await client.call('replica:reset', { confirm: true })));
+  const reset = useAction(
+    async () => onState(await client.call('replica:reset', { confirm: true })),
+    asBridgeError,
+  );
   return (
     <CenteredScreen
       icon="lock"

@@ -1,13 +1,15 @@
 import type { AppState } from '@enclave/shared';
+import { asBridgeError } from '../bridge/client';
 import { useServices } from '../app/services';
-import { ErrorNote } from '../ui/ErrorNote';
-import { CenteredScreen } from '../ui/Screen';
-import { useAction } from '../ui/useAction';
+import { CenteredScreen, ErrorNote, useAction } from '@enclave/ui';
 
 /** The workspace removed this device. Its data may already be gone; the way on is to pair again. */
 export function RevokedScreen({ wiped, onState }: { wiped: boolean; onState: (state: AppState) => void }) {
   const { client } = useServices();
-  const reset = useAction(async () => onState(await client.call('replica:reset', { confirm: true })));
+  const reset = useAction(
+    async () => onState(await client.call('replica:reset', { confirm: true })),
+    asBridgeError,
+  );
   return (
     <CenteredScreen
       icon="shield"

@@ -1,4 +1,4 @@
-import { Spinner } from '../ui/Screen';
+import { Spinner } from '@enclave/ui';
 
 /** While main opens the keychain and the replica: nothing to read, so nearly nothing to see. */
 export function StartingScreen() {

@@ -2,10 +2,8 @@ import { useEffect, useState } from 'react';
 import type { AppInfo } from '@enclave/shared';
 import { useServices } from '../app/services';
 import { asBridgeError, type BridgeError } from '../bridge/client';
-import { ConfirmDialog } from '../ui/ConfirmDialog';
-import { Icon } from '../ui/Icon';
-import { formatDateTime } from '../ui/time';
 import { useWorkspace } from '../workspace/workspace-context';
+import { ConfirmDialog, formatDateTime, Icon } from '@enclave/ui';
 
 const PLATFORMS: Record<AppInfo['platform'], string> = {
   windows: 'Windows',

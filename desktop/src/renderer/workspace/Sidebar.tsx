@@ -1,8 +1,8 @@
 import type { EntityTypeDef } from '@enclave/shared';
 import { useRecordCount } from '../records/record-hooks';
-import { Icon } from '../ui/Icon';
 import type { WorkspaceSession } from './session';
 import { SyncStatusIndicator } from './SyncStatusIndicator';
+import { Icon } from '@enclave/ui';
 
 export type View =
   | { kind: 'records'; type: string; focusId: string | null; nonce: number }

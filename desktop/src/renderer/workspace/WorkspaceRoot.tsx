@@ -4,11 +4,11 @@ import { useServices } from '../app/services';
 import { asBridgeError } from '../bridge/client';
 import { StartingScreen } from '../screens/StartingScreen';
 import { useBehavior } from '../ui/observable-hooks';
-import { CenteredScreen } from '../ui/Screen';
 import { InitialSyncView } from './InitialSyncView';
 import { WorkspaceContext } from './workspace-context';
 import { WorkspaceSession } from './session';
 import { WorkspaceShell } from './WorkspaceShell';
+import { CenteredScreen } from '@enclave/ui';
 
 type Paired = Extract<AppState, { kind: 'paired' }>;
 

@@ -3,10 +3,10 @@ import { ActivityView } from '../activity/ActivityView';
 import { ConflictNotices } from '../conflicts/ConflictNotices';
 import { RecordsView } from '../records/RecordsView';
 import { SettingsView } from '../settings/SettingsView';
-import { Icon } from '../ui/Icon';
 import { useBehavior } from '../ui/observable-hooks';
 import { Sidebar, type View } from './Sidebar';
 import { useWorkspace } from './workspace-context';
+import { Icon } from '@enclave/ui';
 
 /** The paired app: sidebar, the current view, and conflict notices over it. */
 export function WorkspaceShell() {

@@ -1,18 +1,25 @@
 import { useCallback, useRef, useState } from 'react';
-import { asBridgeError, type BridgeError } from '../bridge/client';
+import type { UiError } from './ErrorNote';
 
-export interface Action<A extends unknown[], R> {
+export interface Action<A extends unknown[], R, E extends UiError> {
   /** Runs the action unless it is already running; resolves to its result, or undefined on failure. */
   run: (...args: A) => Promise<R | undefined>;
   busy: boolean;
-  error: BridgeError | null;
+  error: E | null;
   clearError: () => void;
 }
 
-/** A button's work: one run at a time, a busy flag, and the failure in the bridge's error shape. */
-export function useAction<A extends unknown[], R>(task: (...args: A) => Promise<R>): Action<A, R> {
+/**
+ * A button's work: one run at a time, a busy flag, and the failure in the one error shape.
+ * `asError` turns whatever the task threw into that shape: the desktop's bridge errors and the
+ * console's HTTP errors both carry a code and a message.
+ */
+export function useAction<A extends unknown[], R, E extends UiError>(
+  task: (...args: A) => Promise<R>,
+  asError: (failure: unknown) => E,
+): Action<A, R, E> {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<BridgeError | null>(null);
+  const [error, setError] = useState<E | null>(null);
   const running = useRef(false);
   const run = useCallback(
     async (...args: A) => {
@@ -23,14 +30,14 @@ export function useAction<A extends unknown[], R>(task: (...args: A) => Promise<
       try {
         return await task(...args);
       } catch (failure) {
-        setError(asBridgeError(failure));
+        setError(asError(failure));
         return undefined;
       } finally {
         running.current = false;
         setBusy(false);
       }
     },
-    [task],
+    [task, asError],
   );
   const clearError = useCallback(() => setError(null), []);
   return { run, busy, error, clearError };

@@ -1,5 +1,10 @@
-import type { BridgeError } from '../bridge/client';
 import { Icon } from './Icon';
+
+/** What every face of the product shows of a failure: the one error shape's code and message. */
+export interface UiError {
+  code: string;
+  message: string;
+}
 
 /** A failure in words, announced to screen readers; `data-code` carries the error code for tests. */
 export function ErrorNote({
@@ -8,7 +13,7 @@ export function ErrorNote({
   message,
   testId,
 }: {
-  error: BridgeError;
+  error: UiError;
   title?: string;
   message?: string;
   testId?: string;

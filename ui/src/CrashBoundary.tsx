@@ -5,7 +5,10 @@ import { CenteredScreen } from './Screen';
  * A rendering bug must not leave a blank window: the person sees that something broke, that their
  * data is safe (everything is in the replica and on the server), and can reload the view.
  */
-export class CrashBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+export class CrashBoundary extends Component<
+  { children: ReactNode; /** Where the person's data is, in words: it is safe. */ reassurance: string },
+  { failed: boolean }
+> {
   override state = { failed: false };
 
   static getDerivedStateFromError(): { failed: boolean } {
@@ -20,9 +23,7 @@ export class CrashBoundary extends Component<{ children: ReactNode }, { failed: 
     if (!this.state.failed) return this.props.children;
     return (
       <CenteredScreen icon="alert" tone="danger" title="Something went wrong in this window">
-        <p className="lead">
-          Your data is safe: it is stored on this computer and on the server. Reload the window to carry on.
-        </p>
+        <p className="lead">{this.props.reassurance} Reload the window to carry on.</p>
         <div className="actions">
           <button type="button" className="button primary" onClick={() => window.location.reload()}>
             Reload
