@@ -1,6 +1,7 @@
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { startServer, type RunningServer } from './server';
+import { ensureConsoleBuilt } from './startup/console-build';
 import { describeStartupError } from './startup/startup-error';
 
 // Files the server creates (databases, keys) are for its own user only.
@@ -11,6 +12,7 @@ async function start(): Promise<{ server: RunningServer; logger: ReturnType<type
   try {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
+    await ensureConsoleBuilt({ info: (m) => logger.info(m), warn: (m) => logger.warn(m) });
     return { server: await startServer({ config, logger }), logger };
   } catch (error) {
     process.stderr.write(`enclave: ${describeStartupError(error)}\n`);

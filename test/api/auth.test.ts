@@ -64,7 +64,7 @@ describe('first-owner setup', () => {
 
   it('creates the owner once with the one-time token; a wrong or reused token is refused', async () => {
     const token = setupToken(t);
-    expect(t.server.setupLink).toMatch(new RegExp(`^${t.url}/setup\\?token=`));
+    expect(t.server.setupLink).toMatch(new RegExp(`^${t.url}/console/setup\\?token=`));
     const owner = t.client();
     const email = uniqueEmail('owner');
 

@@ -399,7 +399,7 @@ describe('workspaces, schema, members and roles', () => {
         status: 'pending',
       });
       expect(token.length).toBeGreaterThanOrEqual(20);
-      expect(link).toBe(`${t.url}/invite?workspace=${ws}&token=${token}`);
+      expect(link).toBe(`${t.url}/console/invite?workspace=${ws}&token=${token}`);
 
       const mail = t.outbox.lastTo(invitee.email);
       expect(mail?.subject).toContain('Invites Inc');

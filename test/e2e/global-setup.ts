@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { buildConsole, consoleBuildState } from '../../server/src/startup/console-build';
 import { providePrivateSecretService } from '../support/secret-service-env';
 import { RENDERER_DIR } from './harness/desktop-harness';
 
@@ -23,7 +24,7 @@ function newestChange(path: string): number {
 }
 
 /**
- * The renderer as the app ships it: built here unless `npm run build:desktop` just did (npm test
+ * The renderer as the app ships it, and the web console: built here unless `npm run build:desktop` just did (npm test
  * builds the app once for every suite), so that running this suite alone never tests a stale
  * bundle. Then a private Secret Service (Linux) for the app's keychain.
  */
@@ -33,5 +34,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (Math.max(...SOURCES.map((source) => newestChange(join(root, source)))) > built) {
     await build({ configFile: viteConfig, logLevel: 'warn' });
   }
+  // The web console as the server serves it, rebuilt when its sources changed.
+  if (consoleBuildState() !== 'built') await buildConsole();
   return providePrivateSecretService();
 }

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 /**
- * Browser end-to-end tests of the desktop app: the built renderer in Debian's Chromium, the app's
- * real main core in a Node process (see harness/), a real server, a real keychain. Playwright
+ * Browser end-to-end tests: the desktop app (its built renderer in Debian's Chromium, the app's
+ * real main core in a Node process, see harness/) and the web console (console/, the built console
+ * served by a real server), with a real server and a real keychain. Playwright
  * cannot download browsers here; CHROMIUM_PATH may point at another Chromium.
  */
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,7 +18,7 @@ const reportDir = process.env.ENCLAVE_TEST_REPORT_DIR;
 
 export default defineConfig({
   testDir: '.',
-  testMatch: '*.spec.ts',
+  testMatch: '**/*.spec.ts',
   globalSetup: './global-setup.ts',
   // One app, one keychain daemon, two cores: tests run one after another.
   workers: 1,

@@ -106,7 +106,7 @@ describe('without SMTP, mail goes to the log', () => {
     expect(again).toMatch(/\/verify-email\?token=/);
     expect(notice).not.toMatch(/token=/);
     expect(reset).toMatch(new RegExp(`${server.url}/reset-password\\?token=[A-Za-z0-9_-]{43}`));
-    expect(invitation).toContain(`/invite?workspace=${ws.body.id}&token=${invite.body.token}`);
+    expect(invitation).toContain(`/console/invite?workspace=${ws.body.id}&token=${invite.body.token}`);
     expect(invitation).toContain('Olive Owner (owner@example.com)');
     // Links only: never a password.
     for (const secret of [password, 'owner password, long enough', 'someone else password'])

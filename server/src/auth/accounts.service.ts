@@ -55,7 +55,7 @@ export class AccountsService {
     }
     const token = newToken();
     await this.store.control.setMeta(SETUP_TOKEN_KEY, hashToken(token));
-    return `${this.options.publicUrl}/setup?token=${token}`;
+    return `${this.options.publicUrl}/console/setup?token=${token}`;
   }
 
   async completeSetup(body: SetupBody): Promise<UserRow> {
@@ -161,7 +161,7 @@ export class AccountsService {
     await this.mailer.send({
       to: user.email,
       subject: 'Confirm your email address for Enclave',
-      text: `Hello ${user.name},\n\nConfirm your email address to start using Enclave:\n${this.options.publicUrl}/verify-email?token=${token}\n\nThe link works once, for 24 hours.`,
+      text: `Hello ${user.name},\n\nConfirm your email address to start using Enclave:\n${this.options.publicUrl}/console/verify-email?token=${token}\n\nThe link works once, for 24 hours.`,
     });
   }
 
@@ -209,7 +209,7 @@ export class AccountsService {
       this.mailer.send({
         to: user.email,
         subject: 'Reset your Enclave password',
-        text: `Hello ${user.name},\n\nSomeone (hopefully you) asked to reset the password of your Enclave account:\n${this.options.publicUrl}/reset-password?token=${token}\n\nThe link works once, for one hour. If you did not ask for it, ignore this message: your password stays as it is.`,
+        text: `Hello ${user.name},\n\nSomeone (hopefully you) asked to reset the password of your Enclave account:\n${this.options.publicUrl}/console/reset-password?token=${token}\n\nThe link works once, for one hour. If you did not ask for it, ignore this message: your password stays as it is.`,
       }),
     );
   }

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { CONSOLE_DIST_DIR } from '../startup/console-build';
+import { consoleRoutes } from './console';
 import type { AppDeps } from './deps';
 import { errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
@@ -102,6 +104,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(recordRoutes(deps));
   app.use(auditRoutes(deps));
   app.use(deviceRoutes(deps));
+  app.use(consoleRoutes(CONSOLE_DIST_DIR));
 
   app.use((_req, res) => sendError(res, 'not_found', 'No such endpoint'));
   app.use(errorHandler(deps.logger));

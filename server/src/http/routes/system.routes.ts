@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Readiness } from '@enclave/shared';
 import type { AppDeps } from '../deps';
 import { buildOpenApi } from '../openapi';
-import { pageHtml, PAGES_SCRIPT, securityPageHtml } from '../pages';
+import { securityPageHtml } from '../pages';
 
 export const VERSION = '0.1.0';
 
@@ -52,16 +52,6 @@ export function systemRoutes(deps: AppDeps): Router {
 
   router.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);
-  });
-
-  // Minimal pages behind the links the server hands out, until the web console takes them over.
-  for (const page of ['setup', 'verify-email', 'invite', 'reset-password'] as const) {
-    router.get(`/${page}`, (_req, res) => {
-      res.type('html').send(pageHtml(page));
-    });
-  }
-  router.get('/assets/pages.js', (_req, res) => {
-    res.type('application/javascript').send(PAGES_SCRIPT);
   });
 
   return router;

@@ -136,7 +136,7 @@ export function workspaceRoutes(deps: AppDeps): Router {
     });
     const invitation = result.extra.invitation as InvitationRow;
     const token = result.extra.token as string;
-    const link = `${deps.origin()}/invite?workspace=${call.params.workspaceId}&token=${token}`;
+    const link = `${deps.origin()}/console/invite?workspace=${call.params.workspaceId}&token=${token}`;
     const name = (await access.ws.getMeta('name')) ?? 'a workspace';
     await deps.mailer.send({
       to: invitation.email,

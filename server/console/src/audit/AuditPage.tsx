@@ -1,0 +1,5 @@
+import { PageHeader } from '../layout/ConsoleShell';
+
+export function AuditPage() {
+  return <PageHeader title="AuditPage" intro="Not built yet." />;
+}

@@ -1,0 +1,81 @@
+import { useState, type SyntheticEvent } from 'react';
+import { CenteredScreen, ErrorNote, useAction } from '@enclave/ui';
+import { asApiError, call } from '../api/client';
+import { Link, navigate, useQuery } from '../app/router';
+import { useSession } from '../app/session';
+
+/** Only a console path may be the `next` page: never another site. */
+export function safeNext(next: string | null): string {
+  return next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/workspaces';
+}
+
+const MESSAGES: Partial<Record<string, string>> = {
+  invalid_credentials: 'That email and password do not match an account. Check both and try again.',
+  email_not_verified: 'Confirm your email address first: open the link in the email we sent you.',
+  rate_limited: 'Too many attempts. Wait a few minutes, then try again.',
+};
+
+export function SignInPage() {
+  const query = useQuery();
+  const { setMe } = useSession();
+  const [email, setEmail] = useState(query.get('email') ?? '');
+  const [password, setPassword] = useState('');
+  const signIn = useAction(async () => {
+    const me = await call('signIn', { body: { email, password } });
+    setMe(me);
+    navigate(safeNext(query.get('next')), { replace: true });
+  }, asApiError);
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    void signIn.run();
+  };
+  return (
+    <CenteredScreen title="Sign in to Enclave" testId="sign-in-page">
+      <form className="form" onSubmit={submit} noValidate>
+        {signIn.error && (
+          <ErrorNote
+            error={signIn.error}
+            message={MESSAGES[signIn.error.code] ?? signIn.error.message}
+            testId="sign-in-error"
+          />
+        )}
+        <label className="field">
+          <span className="field-label">Email</span>
+          <input
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            data-testid="sign-in-email"
+          />
+        </label>
+        <label className="field">
+          <span className="field-label">Password</span>
+          <input
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            data-testid="sign-in-password"
+          />
+        </label>
+        <div className="actions">
+          <button
+            type="submit"
+            className="button primary"
+            disabled={signIn.busy}
+            data-testid="sign-in-submit"
+          >
+            {signIn.busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </div>
+        <p className="fine-print">
+          <Link to="/forgot-password">Forgot your password?</Link> ·{' '}
+          <Link to="/sign-up">Create an account</Link>
+        </p>
+      </form>
+    </CenteredScreen>
+  );
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../layout/ConsoleShell';
+
+export function WorkspaceSettingsPage() {
+  return <PageHeader title="WorkspaceSettingsPage" intro="Not built yet." />;
+}
