@@ -49,11 +49,14 @@ export type ConsoleBuildState = 'built' | 'missing' | 'stale';
  * Whether the console's build is there and newer than every source it is made of. Without the
  * sources (an installation of the built server alone) a build that is there counts as current.
  */
-export function consoleBuildState(): ConsoleBuildState {
-  const index = join(CONSOLE_DIST_DIR, 'index.html');
+export function consoleBuildState(
+  distDir: string = CONSOLE_DIST_DIR,
+  sources: readonly string[] = SOURCES,
+): ConsoleBuildState {
+  const index = join(distDir, 'index.html');
   if (!existsSync(index)) return 'missing';
   const built = statSync(index).mtimeMs;
-  return Math.max(...SOURCES.map(newestChange)) > built ? 'stale' : 'built';
+  return Math.max(0, ...sources.map(newestChange)) > built ? 'stale' : 'built';
 }
 
 /** Builds the console with Vite into server/console/dist. Vite is a build tool: loaded only here. */
