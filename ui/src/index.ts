@@ -10,3 +10,4 @@ export * from './useAction';
 export * from './useNow';
 export * from './virtual-range';
 export * from './VirtualList';
+export * from './records';

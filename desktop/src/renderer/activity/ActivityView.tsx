@@ -3,11 +3,10 @@ import type { AuditEvent } from '@enclave/shared';
 import { useServices } from '../app/services';
 import { asBridgeError, type BridgeError } from '../bridge/client';
 import { refTypesOf, useTitleLookup } from '../records/record-hooks';
-import { SecretValue } from '../records/SecretValue';
 import { useBehavior } from '../ui/observable-hooks';
 import { useWorkspace } from '../workspace/workspace-context';
 import { changesOf, summarise } from './activity-diff';
-import { formatDateTime, Icon, relativeTime, useNow } from '@enclave/ui';
+import { formatDateTime, Icon, relativeTime, SecretValue, useNow } from '@enclave/ui';
 
 const PAGE = 50;
 

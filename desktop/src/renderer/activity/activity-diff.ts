@@ -1,5 +1,5 @@
 import { findEntityType, type AuditEvent, type WorkspaceSchema } from '@enclave/shared';
-import { displayValue, humanise, plainText as plain, recordTitle, type TitleLookup } from '../records/fields';
+import { displayValue, humanise, plainText as plain, recordTitle, type TitleLookup } from '@enclave/ui';
 
 /** One changed value of an audit event, ready to show. */
 export interface ValueChange {

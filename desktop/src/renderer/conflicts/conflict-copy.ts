@@ -1,5 +1,5 @@
 import type { EntityTypeDef } from '@enclave/shared';
-import { recordTitle } from '../records/fields';
+import { recordTitle } from '@enclave/ui';
 import type { ConflictDocType } from '../workspace/database';
 
 export interface ConflictCopy {

@@ -1,8 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import type { EntityTypeDef, FieldDef } from '@enclave/shared';
 import type { WorkspaceSession } from '../workspace/session';
-import { humanise } from './fields';
-import { formatMoney, parseMoney } from './money';
+import { formatMoney, humanise, parseMoney } from '@enclave/ui';
 import { ReferencePicker } from './ReferencePicker';
 import { Icon } from '@enclave/ui';
 

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
 import type { WorkspaceSession } from '../workspace/session';
-import { displayValue, recordTitle, type RecordRow, type TitleLookup } from './fields';
+import { displayValue, recordTitle, type RecordRow, type TitleLookup } from '@enclave/ui';
 import { SensitivityBadge } from './FieldInput';
-import { SecretValue } from './SecretValue';
+import { SecretValue } from '@enclave/ui';
 import { ConfirmDialog, formatDateTime, Icon } from '@enclave/ui';
 
 /** A record for reading, with Edit and Delete; references open the record they point at. */

@@ -1,7 +1,7 @@
 import { useId, useRef, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
 import type { WorkspaceSession } from '../workspace/session';
-import type { RecordRow } from './fields';
+import type { RecordRow } from '@enclave/ui';
 import { FieldInput } from './FieldInput';
 import {
   applyChanges,
@@ -10,7 +10,7 @@ import {
   readForm,
   type FieldErrors,
   type FormValues,
-} from './form-values';
+} from '@enclave/ui';
 
 /**
  * Creates or edits a record, offline or not: the write goes to the local replica and syncs when it

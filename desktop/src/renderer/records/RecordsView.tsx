@@ -1,14 +1,14 @@
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
 import { useWorkspace } from '../workspace/workspace-context';
-import { displayValue, humanise, recordTitle, summaryFields, type RecordRow } from './fields';
+import { displayValue, humanise, recordTitle, summaryFields, type RecordRow } from '@enclave/ui';
 import {
   applyListQuery,
   DEFAULT_LIST_QUERY,
   filterableFields,
   sortOptions,
   type ListQuery,
-} from './list-view';
+} from '@enclave/ui';
 import { RecordDetail } from './RecordDetail';
 import { RecordForm } from './RecordForm';
 import { refTypesOf, useRecord, useRecordsOfType, useTitleLookup } from './record-hooks';

@@ -2,8 +2,7 @@ import { useId, useMemo, useState, type KeyboardEvent } from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
 import { useObservable } from '../ui/observable-hooks';
 import type { WorkspaceSession } from '../workspace/session';
-import { recordTitle } from './fields';
-import { searchTerms } from './list-view';
+import { recordTitle, searchTerms } from '@enclave/ui';
 
 const MAX_OPTIONS = 50;
 

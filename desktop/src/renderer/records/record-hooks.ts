@@ -3,7 +3,7 @@ import { map, Observable } from 'rxjs';
 import type { EntityTypeDef, WorkspaceSchema } from '@enclave/shared';
 import { useObservable } from '../ui/observable-hooks';
 import type { WorkspaceSession } from '../workspace/session';
-import { recordTitle, type RecordRow, type TitleLookup } from './fields';
+import { recordTitle, type RecordRow, type TitleLookup } from '@enclave/ui';
 
 /**
  * Every live record of a type, kept current by RxDB's event-reduce: a change synced from the

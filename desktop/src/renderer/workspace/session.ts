@@ -15,7 +15,7 @@ import { syncReplicationOptions } from '../../common/sync/replication-handlers';
 import { asBridgeError, type BridgeClient, type BridgeError } from '../bridge/client';
 import { keepingConflictHandler } from '../conflicts/conflict-detection';
 import { ConflictStore } from '../conflicts/conflict-store';
-import type { RecordRow } from '../records/fields';
+import type { RecordRow } from '@enclave/ui';
 import { openWorkspaceDatabase, type RecordDocType, type WorkspaceDatabase } from './database';
 import { afterPull, NO_PROGRESS, type PullProgress } from './initial-sync';
 import { syncIndicatorOf, type SyncIndicator } from './sync-indicator';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Icon } from '@enclave/ui';
+import { Icon } from '../Icon';
 
 /**
  * A secret field's value, masked until asked for. It masks again when the value changes (another
