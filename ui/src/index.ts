@@ -1,5 +1,6 @@
 // The components and hooks the desktop renderer and the web console share: one copy of each, so
 // both faces of the product look and behave alike. Plain React and browser APIs only.
+export * from './activity';
 export * from './ConfirmDialog';
 export * from './CrashBoundary';
 export * from './ErrorNote';

@@ -5,8 +5,7 @@ import { asBridgeError, type BridgeError } from '../bridge/client';
 import { refTypesOf, useTitleLookup } from '../records/record-hooks';
 import { useBehavior } from '../ui/observable-hooks';
 import { useWorkspace } from '../workspace/workspace-context';
-import { changesOf, summarise } from './activity-diff';
-import { formatDateTime, Icon, relativeTime, SecretValue, useNow } from '@enclave/ui';
+import { ActivityEntry, formatDateTime, Icon, useNow } from '@enclave/ui';
 
 const PAGE = 50;
 
@@ -176,10 +175,6 @@ function ActivityItem({
   onOpenRecord: (type: string, id: string) => void;
 }) {
   const { self } = useWorkspace();
-  const [open, setOpen] = useState(false);
-  const summary = summarise(event, self.schema);
-  const changes = open ? changesOf(event, self.schema, titles) : [];
-  const bodyId = `activity-${event.id}`;
   const recordType = event.target.kind === 'record' ? event.target.entityType : null;
   const recordId = event.target.kind === 'record' ? event.target.id : null;
   const canOpen =
@@ -189,84 +184,28 @@ function ActivityItem({
     self.schema.entityTypes.some((e) => e.key === recordType);
 
   return (
-    <li
-      className={open ? 'activity-item open' : 'activity-item'}
-      data-testid="activity-item"
-      data-action={event.action}
-    >
-      <button
-        type="button"
-        className="activity-summary"
-        aria-expanded={open}
-        aria-controls={bodyId}
-        onClick={() => setOpen(!open)}
-      >
-        <Icon name={open ? 'chevronDown' : 'chevronRight'} size={14} />
-        <span className="actor-mark" aria-hidden="true">
-          {event.actor.label.trim().charAt(0).toUpperCase() || '?'}
-        </span>
-        <span className="activity-text">
-          <strong>{event.actor.label}</strong> {summary.verb}
-          {summary.target && <> {summary.target}</>}
-          {event.actor.kind !== 'user' && <span className="badge">{event.actor.kind}</span>}
-        </span>
-        <time dateTime={event.time} title={formatDateTime(event.time)}>
-          {relativeTime(event.time, now)}
-        </time>
-      </button>
-      {open && (
-        <div className="activity-body" id={bodyId}>
-          {changes.length === 0 ? (
-            <p className="muted">No field values changed.</p>
-          ) : (
-            <table className="diff-table">
-              <thead>
-                <tr>
-                  <th scope="col">Field</th>
-                  <th scope="col">Before</th>
-                  <th scope="col">After</th>
-                </tr>
-              </thead>
-              <tbody>
-                {changes.map((change) => (
-                  <tr key={change.key}>
-                    <th scope="row">{change.label}</th>
-                    <td className="before">
-                      {change.secret ? (
-                        <SecretValue value={change.before} label={`old ${change.label}`} />
-                      ) : (
-                        change.before || <span className="empty-value">—</span>
-                      )}
-                    </td>
-                    <td className="after">
-                      {change.secret ? (
-                        <SecretValue value={change.after} label={`new ${change.label}`} />
-                      ) : (
-                        change.after || <span className="empty-value">—</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+    <ActivityEntry
+      event={event}
+      schema={self.schema}
+      titles={titles}
+      now={now}
+      meta={
+        <>
+          {formatDateTime(event.time)} · event #{event.seq}
+          {canOpen && (
+            <>
+              {' · '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => onOpenRecord(recordType, recordId)}
+              >
+                Open record
+              </button>
+            </>
           )}
-          <p className="activity-meta">
-            {formatDateTime(event.time)} · event #{event.seq}
-            {canOpen && (
-              <>
-                {' · '}
-                <button
-                  type="button"
-                  className="link-button"
-                  onClick={() => onOpenRecord(recordType, recordId)}
-                >
-                  Open record
-                </button>
-              </>
-            )}
-          </p>
-        </div>
-      )}
-    </li>
+        </>
+      }
+    />
   );
 }

@@ -1,5 +1,5 @@
 import { findEntityType, type AuditEvent, type WorkspaceSchema } from '@enclave/shared';
-import { displayValue, humanise, plainText as plain, recordTitle, type TitleLookup } from '@enclave/ui';
+import { displayValue, humanise, plainText as plain, recordTitle, type TitleLookup } from '../records';
 
 /** One changed value of an audit event, ready to show. */
 export interface ValueChange {
@@ -85,6 +85,7 @@ const OTHER_ACTIONS: Record<string, string> = {
   'device.pair': 'paired a device',
   'device.rename': 'renamed a device',
   'device.revoke': 'removed a device',
+  'device.wipe_confirmed': 'confirmed it deleted its local copy',
   'device.createPairing': 'created a pairing code',
   'device.cancelPairing': 'cancelled a pairing code',
   'member.invite': 'invited a member',
@@ -95,7 +96,11 @@ const OTHER_ACTIONS: Record<string, string> = {
   'workspace.create': 'created the workspace',
   'workspace.rename': 'renamed the workspace',
   'workspace.delete': 'deleted the workspace',
+  'schema.createEntityType': 'added a record type',
+  'schema.updateEntityType': 'changed a record type',
   'schema.removeEntityType': 'removed a record type',
+  'role.create': 'created a role',
+  'role.update': 'changed a role',
   'role.remove': 'removed a role',
   'audit.exported': 'exported the audit log',
 };
@@ -122,7 +127,10 @@ export function summarise(event: AuditEvent, schema: WorkspaceSchema | null): Ev
       target: `${label} “${recordTitle(entity, data)}”`,
     };
   }
-  const named = [after.name, before.name].find((n): n is string => typeof n === 'string' && n !== '');
+  // Devices, members and workspaces have a name; record types (schema events) a label.
+  const named = [after.name, before.name, after.label, before.label].find(
+    (n): n is string => typeof n === 'string' && n !== '',
+  );
   const known = OTHER_ACTIONS[event.action] ?? OTHER_ACTIONS[`${event.target.kind}.${event.action}`];
   if (known) return { verb: known, target: named ? `“${named}”` : null };
   const [domain = event.action, verb = ''] = event.action.split('.');
@@ -133,4 +141,42 @@ export function summarise(event: AuditEvent, schema: WorkspaceSchema | null): Ev
         : `${humanise(verb).toLowerCase()} ${humanise(domain).toLowerCase()}`,
     target: named ? `“${named}”` : null,
   };
+}
+
+const GROUPS: readonly [prefix: string, label: string][] = [
+  ['record', 'Records'],
+  ['member', 'Members'],
+  ['device', 'Devices'],
+  ['role', 'Roles'],
+  ['schema', 'Schema'],
+  ['workspace', 'Workspace'],
+  ['audit', 'Audit log'],
+];
+
+export interface ActionChoice {
+  action: string;
+  /** e.g. "Edited a record", "Paired a device". */
+  label: string;
+}
+
+/**
+ * Every action the server records, in words, grouped by what it is about: the choices of an
+ * "action" filter. The words are the ones the log itself uses, so a filter reads like its rows.
+ */
+export function auditActionChoices(): { label: string; actions: ActionChoice[] }[] {
+  const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+  const all: ActionChoice[] = [
+    ...Object.entries(RECORD_VERBS).map(([action, verb]) => ({
+      action,
+      label: sentence(`${verb} a record`),
+    })),
+    ...Object.entries(OTHER_ACTIONS).map(([action, verb]) => ({
+      action,
+      label: sentence(action === 'device.wipe_confirmed' ? `a device ${verb}` : verb),
+    })),
+  ];
+  return GROUPS.map(([prefix, label]) => ({
+    label,
+    actions: all.filter((choice) => choice.action.startsWith(`${prefix}.`)),
+  })).filter((group) => group.actions.length > 0);
 }

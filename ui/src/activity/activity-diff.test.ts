@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, WorkspaceSchema } from '@enclave/shared';
-import { changesOf, summarise } from './activity-diff';
+import { auditActionChoices, changesOf, summarise } from './activity-diff';
 
 const schema: WorkspaceSchema = {
   version: 1,
@@ -166,6 +166,49 @@ describe('summarise', () => {
         event({ action: 'role.create', target: { kind: 'role', entityType: null, id: 'r' } }),
         schema,
       ),
-    ).toEqual({ verb: 'create role', target: null });
+    ).toEqual({ verb: 'created a role', target: null });
+    expect(
+      summarise(
+        event({ action: 'widget.polish', target: { kind: 'workspace', entityType: null, id: 'w' } }),
+        schema,
+      ),
+    ).toEqual({ verb: 'polish widget', target: null });
+  });
+
+  it('names a record type by its label in schema events', () => {
+    expect(
+      summarise(
+        event({
+          action: 'schema.createEntityType',
+          target: { kind: 'schema', entityType: 'matter', id: 'matter' },
+          after: { key: 'matter', label: 'Matter', fields: [] },
+        }),
+        schema,
+      ),
+    ).toEqual({ verb: 'added a record type', target: '“Matter”' });
+  });
+});
+
+describe('auditActionChoices', () => {
+  it('offers every action the log words, once, grouped by what it is about', () => {
+    const groups = auditActionChoices();
+    expect(groups.map((g) => g.label)).toEqual([
+      'Records',
+      'Members',
+      'Devices',
+      'Roles',
+      'Schema',
+      'Workspace',
+      'Audit log',
+    ]);
+    const all = groups.flatMap((g) => g.actions);
+    expect(new Set(all.map((c) => c.action)).size).toBe(all.length);
+    expect(all).toContainEqual({ action: 'record.update', label: 'Edited a record' });
+    expect(all).toContainEqual({ action: 'record.revert', label: 'Undid a change to a record' });
+    expect(all).toContainEqual({ action: 'device.pair', label: 'Paired a device' });
+    expect(all).toContainEqual({
+      action: 'device.wipe_confirmed',
+      label: 'A device confirmed it deleted its local copy',
+    });
   });
 });
