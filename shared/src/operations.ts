@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { AuditExportFilter, AuditExportFormat } from './audit';
 import { Email } from './auth';
-import { DevicePlatform, PAIRING_DEFAULT_TTL_SECONDS, PAIRING_MAX_TTL_SECONDS, PublicKey } from './devices';
-import { Key, RecordId, Uuid } from './ids';
+import {
+  DevicePlatform,
+  PAIRING_DEFAULT_TTL_SECONDS,
+  PAIRING_MAX_TTL_SECONDS,
+  PublicKey,
+  Signature,
+} from './devices';
+import { IsoDateTime, Key, RecordId, Uuid } from './ids';
 import { nameText } from './names';
 import { RecordData } from './records';
 import { CustomRole, MemberRoles } from './roles';
@@ -67,6 +73,17 @@ export const Operation = z.discriminatedUnion('type', [
     name: nameText(80),
   }),
   z.strictObject({ type: z.literal('device.revoke'), deviceId: Uuid, wipe: z.boolean().default(false) }),
+  /**
+   * Records a revoked device's wipe receipt: only the server makes this operation, after checking
+   * the receipt's signature against the device's key (`signedBy`).
+   */
+  z.strictObject({
+    type: z.literal('device.confirmWipe'),
+    deviceId: Uuid,
+    wipedAt: IsoDateTime,
+    signedBy: PublicKey,
+    signature: Signature,
+  }),
   /** Notes that the audit log was exported: it changes nothing, and leaves an event saying who took what. */
   z.strictObject({ type: z.literal('audit.export'), format: AuditExportFormat, filter: AuditExportFilter }),
 ]);

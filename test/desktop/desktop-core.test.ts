@@ -12,6 +12,7 @@ import {
   PLAIN_HTTP_REFUSED,
   type AppState,
   type AuditEvent,
+  type Device,
   type IpcInvokeChannel,
   type IpcRequest,
   type IpcResponse,
@@ -23,7 +24,13 @@ import {
   syncReplicationOptions,
   type SyncRxDocType,
 } from '../../desktop/src/common/sync/replication-handlers';
-import { DesktopCore, type CoreEvent } from '../../desktop/src/main/app/desktop-core';
+import {
+  DesktopCore,
+  type CoreEvent,
+  type CoreLog,
+  type DesktopCoreOptions,
+} from '../../desktop/src/main/app/desktop-core';
+import { AppStateFile } from '../../desktop/src/main/app/state-file';
 import { dispatchInvoke } from '../../desktop/src/main/ipc/ipc-dispatch';
 import { KEYCHAIN_ACCOUNTS, keytarSecretStore } from '../../desktop/src/main/keychain';
 import {
@@ -88,7 +95,10 @@ interface App {
   events: CoreEvent[];
 }
 
-function newApp(reuse?: { dataDir: string; service: string }): App {
+function newApp(
+  reuse?: { dataDir: string; service: string },
+  extra: Partial<Pick<DesktopCoreOptions, 'fetch' | 'log' | 'wipeReceipt'>> = {},
+): App {
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'enclave-desktop-'));
   const service = reuse?.service ?? uniqueService();
   if (!reuse) {
@@ -102,6 +112,7 @@ function newApp(reuse?: { dataDir: string; service: string }): App {
     platform: 'linux',
     sync: { backoff: { baseMs: 50, maxMs: 500 }, requestTimeoutMs: 5000 },
     replicaCacheKiB: 2048,
+    ...extra,
   });
   const events: CoreEvent[] = [];
   core.events.subscribe((event) => events.push(event));
@@ -151,6 +162,35 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+function isWipeReceipt(input: string | URL | Request): boolean {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return new URL(url).pathname === '/api/v1/devices/wipe-receipt';
+}
+
+interface LogLine {
+  level: keyof CoreLog;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+function captureLog(lines: LogLine[]): CoreLog {
+  return {
+    info: (message, fields) => lines.push({ level: 'info', message, fields }),
+    warn: (message, fields) => lines.push({ level: 'warn', message, fields }),
+    error: (message, fields) => lines.push({ level: 'error', message, fields }),
+  };
+}
+
+function readState(app: App): AppStateFile {
+  return AppStateFile.parse(JSON.parse(readFileSync(join(app.dataDir, 'state.json'), 'utf8')));
+}
+
+async function devicesOf(id: string): Promise<Device[]> {
+  const res = await owner.get<{ items: Device[] }>(`/api/v1/workspaces/${id}/devices`);
+  expect(res.status, res.text).toBe(200);
+  return res.body.items;
 }
 
 async function revoke(deviceId: string, wipe: boolean): Promise<void> {
@@ -322,6 +362,114 @@ describe('the desktop core', () => {
     await again.core.start();
     expect(again.core.state).toEqual({ kind: 'revoked', wiped: true });
     expect(await call(again, 'replica:reset', { confirm: true })).toEqual({ kind: 'unpaired', link: null });
+  });
+
+  it('tells the server it wiped, with a receipt signed by the device key after the wipe, and the server records it', async () => {
+    const logs: LogLine[] = [];
+    const seenAtSend: { replicaFiles: string[]; keychain: string[] }[] = [];
+    const dataDir = mkdtempSync(join(tmpdir(), 'enclave-desktop-'));
+    const service = uniqueService();
+    dirs.push(dataDir);
+    services.push(service);
+    // The first try is cut off as a dropped network would: the core tries again on its own.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (!isWipeReceipt(input)) return globalThis.fetch(input, init);
+      seenAtSend.push({
+        replicaFiles: filesUnder(join(dataDir, 'replica')),
+        keychain: await entries(service),
+      });
+      if (seenAtSend.length === 1) throw new TypeError('fetch failed');
+      return globalThis.fetch(input, init);
+    };
+    const app = newApp(
+      { dataDir, service },
+      {
+        fetch,
+        log: captureLog(logs),
+        wipeReceipt: { backoff: { baseMs: 20, maxMs: 50 } },
+      },
+    );
+    await app.core.start();
+    const state = await pair(app, 'Confirming laptop');
+    const privateKey = app.core.credential?.privateKey ?? '';
+    const replica = await openReplica(app, state.replicaName);
+    await replica.replication.awaitInitialReplication();
+
+    await revoke(state.deviceId, true);
+    await until(() => app.core.state.kind === 'revoked', 'the revocation');
+    await replica.close().catch(() => undefined);
+    expect(app.core.state).toEqual({ kind: 'revoked', wiped: true });
+
+    const shown = async () => (await devicesOf(workspaceId)).find((d) => d.id === state.deviceId);
+    await until(async () => Boolean((await shown())?.wipeConfirmedAt), 'the server to record the wipe');
+    expect(await shown()).toMatchObject({ status: 'revoked', wipe: true });
+    // Every try was made with the replica and the keychain entries already gone.
+    expect(seenAtSend).toEqual([
+      { replicaFiles: [], keychain: [] },
+      { replicaFiles: [], keychain: [] },
+    ]);
+
+    const audit = await owner.get<{ items: AuditEvent[] }>(
+      `/api/v1/workspaces/${workspaceId}/audit?action=device.wipe_confirmed&limit=50`,
+    );
+    const event = audit.body.items.find((e) => e.target.id === state.deviceId);
+    const saved = readState(app);
+    expect(event).toMatchObject({
+      actor: { kind: 'device', id: state.deviceId, label: 'Confirming laptop' },
+      details: { wipedAt: saved.revoked?.at },
+    });
+    // Answered, so no longer kept for the next start.
+    await until(() => readState(app).revoked?.receipt === null, 'the receipt to be dropped');
+    await until(() => logs.some((l) => l.message === 'the server recorded the wipe receipt'), 'the log line');
+    expect(logs.find((l) => l.message === 'the server recorded the wipe receipt')?.fields).toMatchObject({
+      deviceId: state.deviceId,
+      attempts: 2,
+    });
+    const logged = JSON.stringify(logs);
+    const signature = (event?.details as { signature: string }).signature;
+    expect(logged).not.toContain(signature);
+    for (const line of privateKey.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----')))
+      expect(logged).not.toContain(line);
+  });
+
+  it('keeps a receipt the server could not take, and sends it at the next start', async () => {
+    const logs: LogLine[] = [];
+    let tries = 0;
+    const offline: typeof globalThis.fetch = async (input, init) => {
+      if (!isWipeReceipt(input)) return globalThis.fetch(input, init);
+      tries += 1;
+      throw new TypeError('fetch failed');
+    };
+    const app = newApp(undefined, {
+      fetch: offline,
+      log: captureLog(logs),
+      wipeReceipt: { attempts: 3, backoff: { baseMs: 20, maxMs: 50 } },
+    });
+    await app.core.start();
+    const state = await pair(app, 'Offline after wipe');
+    await revoke(state.deviceId, true);
+    await until(() => app.core.state.kind === 'revoked', 'the revocation');
+    await until(() => logs.some((l) => l.message.startsWith('the server could not be told')), 'giving up');
+    expect(tries).toBe(3);
+    expect(await entries(app.service)).toEqual([]);
+    expect(readState(app).revoked?.receipt?.body).toMatchObject({
+      workspaceId,
+      deviceId: state.deviceId,
+      wipedAt: readState(app).revoked?.at,
+    });
+    expect((await devicesOf(workspaceId)).find((d) => d.id === state.deviceId)?.wipeConfirmedAt).toBeNull();
+    await app.core.stop();
+
+    // The next start, online: the revoked screen at once, and the receipt goes out behind it.
+    const again = newApp(app);
+    await again.core.start();
+    expect(again.core.state).toEqual({ kind: 'revoked', wiped: true });
+    await until(async () => {
+      const found = (await devicesOf(workspaceId)).find((d) => d.id === state.deviceId);
+      return Boolean(found?.wipeConfirmedAt);
+    }, 'the server to record the wipe');
+    await until(() => readState(again).revoked?.receipt === null, 'the receipt to be dropped');
+    expect(readState(again).revoked).toMatchObject({ wiped: true });
   });
 
   it('keeps the data of a device revoked without wipe until the user removes it', async () => {

@@ -67,7 +67,7 @@ export const workspaceScoped = allRoutes.filter(([, r]) => r.path.includes(':wor
 export const sessionRoutes = allRoutes.filter(([, r]) => r.auth === 'session');
 /** Routes for paired devices: a bearer token, no session. */
 export const deviceRoutes = allRoutes.filter(([, r]) => r.auth === 'device');
-/** Public routes of the device flow (pairing, renewal), which take ids in their bodies. */
+/** Public routes of the device flow (pairing, renewal, wipe receipts), which take ids in their bodies. */
 export const publicDeviceRoutes = allRoutes.filter(
   ([, r]) => r.auth === 'none' && r.path.startsWith('/api/v1/devices/'),
 );
@@ -150,6 +150,13 @@ function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
       workspaceId: ids.workspaceId,
       deviceId: ids.deviceId,
       challenge: 'a-challenge-the-server-never-issued',
+      signature: 'A'.repeat(86),
+    }),
+    // Well-formed and for the device named, signed by no key of it: the signature refuses it.
+    confirmWipe: () => ({
+      workspaceId: ids.workspaceId,
+      deviceId: ids.deviceId,
+      wipedAt: new Date().toISOString(),
       signature: 'A'.repeat(86),
     }),
   };

@@ -436,6 +436,7 @@ describe('tenant isolation', () => {
 
   it("answers the public device routes for B's workspace and device exactly as for ids that name nothing", async () => {
     expect(publicDeviceRoutes.map(([name]) => name).sort()).toEqual([
+      'confirmWipe',
       'deviceChallenge',
       'redeemPairing',
       'renewDeviceToken',

@@ -38,6 +38,7 @@ function device(overrides: Partial<DeviceRow> = {}): DeviceRow {
     revokedAt: null,
     revokedBy: null,
     wipe: false,
+    wipeConfirmedAt: null,
     ...overrides,
   };
 }

@@ -15,6 +15,7 @@ export function deviceView(row: DeviceRow): Device {
     status: row.revokedAt === null ? 'active' : 'revoked',
     revokedAt: row.revokedAt,
     wipe: row.wipe,
+    wipeConfirmedAt: row.wipeConfirmedAt,
   };
 }
 

@@ -2,11 +2,13 @@ import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import {
   pairingProofMessage,
   renewalProofMessage,
+  wipeReceiptMessage,
   type AccessToken,
   type Challenge,
   type DevicePaired,
   type RedeemPairingBody,
   type RenewTokenBody,
+  type WipeReceiptBody,
 } from '@enclave/shared';
 import { digestsEqual, hashToken } from '../crypto/tokens';
 import type { OperationContext, RequestMeta } from '../engine/context';
@@ -150,6 +152,45 @@ export class DevicesService {
     await this.touch(ws, device.id, request.ip);
     const { token, expiresAt } = await this.tokens.issue(device.id, ws.workspaceId, this.clock());
     return { accessToken: token, expiresAt: expiresAt.toISOString() };
+  }
+
+  /**
+   * A revoked app's word, signed with its device key, that it deleted its replica and keychain
+   * entries. No token: a wiped app has none left, and the key it still held in memory is the proof.
+   */
+  async confirmWipe(body: WipeReceiptBody, request: RequestMeta): Promise<void> {
+    const ws = await this.store.workspace(body.workspaceId);
+    const device = ws ? await ws.getDevice(body.deviceId) : null;
+    // An unknown workspace, an unknown device and a signature by any other key answer alike: a
+    // caller without the device key learns nothing about which workspaces and devices exist.
+    if (
+      !ws ||
+      !device ||
+      !verifyDeviceSignature(
+        device.publicKey,
+        wipeReceiptMessage(body.workspaceId, body.deviceId, body.wipedAt),
+        body.signature,
+      )
+    ) {
+      throw new AppError('unauthorized', 'The wipe receipt is not signed by a device of this workspace');
+    }
+    // The owner may have left the workspace (which revokes the device): the receipt still counts.
+    const owner = await ws.getMember(device.ownerId);
+    await this.engine.execute(
+      {
+        workspaceId: ws.workspaceId,
+        actor: { kind: 'device', id: device.id, label: device.name },
+        principal: { userId: device.ownerId, email: owner?.email ?? '', name: owner?.name ?? '' },
+        request,
+      },
+      {
+        type: 'device.confirmWipe',
+        deviceId: device.id,
+        wipedAt: body.wipedAt,
+        signedBy: device.publicKey,
+        signature: body.signature,
+      },
+    );
   }
 
   /** Checks a bearer token and the device's standing now, whatever the token's remaining lifetime. */

@@ -5,7 +5,7 @@ import { newPairingCode } from '../devices/pairing-code';
 import { can } from '../policy/policy';
 import type { DeviceRow, Mutation, PairingRow } from '../store/types';
 import type { Handler, HandlerEnv } from './context';
-import { AppError, conflict, forbidden, notFound } from './errors';
+import { AppError, conflict, forbidden, invalid, notFound } from './errors';
 
 /**
  * A device is managed by its owner, by itself, and by whoever may manage every device. To anyone
@@ -100,6 +100,7 @@ export const pairDevice: Handler<OperationOf<'device.pair'>> = async (op, env) =
     revokedAt: null,
     revokedBy: null,
     wipe: false,
+    wipeConfirmedAt: null,
   };
   return {
     change: {
@@ -161,6 +162,54 @@ export const revokeDevice: Handler<OperationOf<'device.revoke'>> = async (op, en
       after: deviceView(after),
       details: { wipe: after.wipe },
       mutations: [mutation],
+    },
+    result: { device: deviceView(after) },
+  };
+};
+
+/**
+ * How far a receipt's `wipedAt` (the device's clock) may stray from the server's: a laptop's clock
+ * a little off must not make its receipt refused, and a time far from now is not a wipe that
+ * happened when it says.
+ */
+export const WIPE_RECEIPT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Records a wipe receipt whose signature the server has checked (`DevicesService.confirmWipe`).
+ * The device itself is the actor; only a device revoked with a wipe has anything to confirm, and
+ * a receipt for a wipe already confirmed changes nothing (the app retries until it hears back).
+ */
+export const confirmWipe: Handler<OperationOf<'device.confirmWipe'>> = async (op, env) => {
+  const { actor } = env.ctx;
+  if (actor.kind !== 'device' || actor.id !== op.deviceId) throw forbidden();
+  const device = await env.store.getDevice(op.deviceId);
+  if (!device) throw notFound('Device');
+  // The signature was checked against this key before the lock was taken; a device's key never
+  // changes, but the receipt is recorded against the key it was checked with, or not at all.
+  if (device.publicKey !== op.signedBy) throw forbidden();
+  if (device.revokedAt === null || !device.wipe) {
+    throw conflict('The device was not revoked with a wipe: there is no wipe to confirm');
+  }
+  const wipedAt = Date.parse(op.wipedAt);
+  const invalidTime = (message: string) =>
+    invalid('The receipt’s wipe time is not plausible', [{ path: 'body.wipedAt', message }]);
+  if (wipedAt < Date.parse(device.revokedAt) - WIPE_RECEIPT_CLOCK_SKEW_MS) {
+    throw invalidTime('must not be before the device was revoked');
+  }
+  if (wipedAt > Date.parse(env.now) + WIPE_RECEIPT_CLOCK_SKEW_MS) {
+    throw invalidTime('must not be in the future');
+  }
+  if (device.wipeConfirmedAt !== null) return { change: null, result: { device: deviceView(device) } };
+  const after: DeviceRow = { ...device, wipeConfirmedAt: env.now };
+  return {
+    change: {
+      action: 'device.wipe_confirmed',
+      target: { kind: 'device', entityType: null, id: device.id },
+      before: deviceView(device),
+      after: deviceView(after),
+      // The signature too: anyone holding the log can check the receipt against the key again.
+      details: { wipedAt: op.wipedAt, signedBy: op.signedBy, signature: op.signature },
+      mutations: [{ kind: 'device.put', device: after }],
     },
     result: { device: deviceView(after) },
   };

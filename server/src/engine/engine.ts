@@ -40,6 +40,7 @@ const handlers: { [T in Operation['type']]: Handler<Extract<Operation, { type: T
   'device.pair': devices.pairDevice,
   'device.rename': devices.renameDevice,
   'device.revoke': devices.revokeDevice,
+  'device.confirmWipe': devices.confirmWipe,
   'audit.export': audit.exportAudit,
 };
 

@@ -93,6 +93,7 @@ function makeDevice(overrides: Partial<DeviceRow> = {}): DeviceRow {
     revokedAt: null,
     revokedBy: null,
     wipe: false,
+    wipeConfirmedAt: null,
     ...overrides,
   };
 }
@@ -1253,7 +1254,7 @@ export function describeStoreConformance(
 
       const change = (...mutations: Mutation[]): PendingChange => ({ event: makeEvent(), mutations });
 
-      it('stores a device and changes only its name and revocation through device.put', async () => {
+      it('stores a device and changes only its name, revocation and wipe confirmation through device.put', async () => {
         const device = makeDevice();
         await ws.commit([change({ kind: 'device.put', device })]);
         expect(await ws.getDevice(device.id)).toEqual(device);
@@ -1268,14 +1269,30 @@ export function describeStoreConformance(
           ownerId: randomUUID(),
         };
         await ws.commit([change({ kind: 'device.put', device: changed })]);
-        expect(await ws.getDevice(device.id)).toEqual({
+        const revoked = {
           ...device,
           name: 'Renamed',
           revokedAt: at(5),
           revokedBy: 'u-admin',
           wipe: true,
-        });
+        };
+        expect(await ws.getDevice(device.id)).toEqual(revoked);
+        await ws.commit([change({ kind: 'device.put', device: { ...revoked, wipeConfirmedAt: at(6) } })]);
+        expect(await ws.getDevice(device.id)).toEqual({ ...revoked, wipeConfirmedAt: at(6) });
+        expect((await ws.listDevices()).find((d) => d.id === device.id)?.wipeConfirmedAt).toBe(at(6));
         expect(await ws.getDevice(randomUUID())).toBeNull();
+      });
+
+      it('stores a device paired with its wipe already confirmed as it was given', async () => {
+        // Not something the engine does; the column must round-trip on insert as on update all the same.
+        const device = makeDevice({
+          revokedAt: at(1),
+          revokedBy: 'u-admin',
+          wipe: true,
+          wipeConfirmedAt: at(2),
+        });
+        await ws.commit([change({ kind: 'device.put', device })]);
+        expect(await ws.getDevice(device.id)).toEqual(device);
       });
 
       it('notes when a device was last seen without touching anything else', async () => {

@@ -161,6 +161,8 @@ export interface DeviceRow {
   revokedAt: string | null;
   revokedBy: string | null;
   wipe: boolean;
+  /** When the server accepted the device's signed receipt saying it wiped its local data (server time). */
+  wipeConfirmedAt: string | null;
 }
 
 export interface PairingRow {

@@ -18,6 +18,12 @@ import type { FetchImpl } from '../sync/http';
 import { pairDevice } from '../sync/pairing';
 import { SyncClient, type SyncClientOptions } from '../sync/sync-client';
 import { renewAccessToken, revocationOf } from '../sync/token-renewal';
+import {
+  deliverWipeReceipt,
+  WipeReceiptSigner,
+  type PendingWipeReceipt,
+  type WipeReceiptDelivery,
+} from '../sync/wipe-receipt';
 import { AppError } from './app-error';
 import { parsePairingLink } from './pairing-link';
 import { pairingErrorOf } from './pairing-errors';
@@ -44,6 +50,8 @@ export interface DesktopCoreOptions {
   WebSocketImpl?: typeof WebSocket;
   sync?: Pick<SyncClientOptions, 'backoff' | 'requestTimeoutMs' | 'renewBeforeMs'>;
   replicaCacheKiB?: number;
+  /** How hard to try to tell the server about a remote wipe (defaults: a few tries over half a minute). */
+  wipeReceipt?: WipeReceiptDelivery;
   log?: CoreLog;
 }
 
@@ -69,6 +77,8 @@ export class DesktopCore {
   private pendingLink: PairingLink | null = null;
   /** One state change at a time: pairing, wiping and resets never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Wipe receipts on their way to the server; `stop()` cancels them (they stay pending in the state file). */
+  private readonly receiptDeliveries = new Set<AbortController>();
 
   constructor(private readonly options: DesktopCoreOptions) {
     this.keychain = new DeviceKeychain(options.secrets);
@@ -106,6 +116,7 @@ export class DesktopCore {
 
   /** Stops syncing and closes the replica; the app can be started again. */
   async stop(): Promise<void> {
+    for (const delivery of this.receiptDeliveries) delivery.abort();
     await this.serialised(async () => {
       await this.stopSync();
       await this.replica.close();
@@ -145,6 +156,8 @@ export class DesktopCore {
     const saved = this.stateFile.read();
     if (saved.revoked !== null) {
       this.setState({ kind: 'revoked', wiped: saved.revoked.wiped });
+      // The server did not hear of the wipe while this app last ran (it was offline): tell it now.
+      if (saved.revoked.receipt !== null) this.deliverReceipt(saved.revoked.receipt);
       return;
     }
     const credential = await this.keychain.credentials.load();
@@ -266,20 +279,107 @@ export class DesktopCore {
     await sync?.stop();
   }
 
-  /** The server removed this device: stop, and with `wipe` delete the replica and our keychain entries first. */
+  /**
+   * The server removed this device: stop, and with `wipe` delete the replica and our keychain
+   * entries first, then send the server a receipt signed with the device key. Every way a
+   * revocation is learnt (sync close, token renewal, a device request, at start-up through the
+   * first connection) ends here.
+   */
   private async onRevoked(sync: SyncClient, wipe: boolean): Promise<void> {
     if (this.sync !== sync) return;
     this.log.warn('this device was revoked', { wipe });
-    await this.stopSync();
+    // The key is read before the wipe deletes it and used only once the wipe is done: a receipt
+    // must never claim a wipe that did not happen, so a failed wipe leaves nothing signed.
+    const signer = wipe ? await this.receiptSigner(sync) : null;
+    try {
+      await this.stopSync();
+      const saved = this.stateFile.read();
+      if (wipe) await this.wipeLocal(saved.replicaName);
+      else await this.replica.close();
+      const at = new Date().toISOString();
+      const receipt = signer?.sign(at) ?? null;
+      this.stateFile.write({
+        ...saved,
+        replicaName: wipe ? null : saved.replicaName,
+        revoked: { wiped: wipe, at, receipt },
+      });
+      this.setState({ kind: 'revoked', wiped: wipe });
+      // In the background: the revoked screen never waits for the server.
+      if (receipt !== null) this.deliverReceipt(receipt);
+    } finally {
+      signer?.discard();
+    }
+  }
+
+  /** The device key, for the receipt of a wipe about to happen; null (and said in the log) if it cannot be had. */
+  private async receiptSigner(sync: SyncClient): Promise<WipeReceiptSigner | null> {
+    let stored: DeviceCredential | null = null;
+    try {
+      stored = await this.keychain.credentials.load();
+    } catch (error) {
+      this.log.warn('could not read the device key from the keychain for the wipe receipt', {
+        error: describe(error),
+      });
+    }
+    // The running sync holds the same key; it stands in if the keychain entry is gone or unreadable.
+    const credential = stored?.deviceId === sync.credential.deviceId ? stored : sync.credential;
+    try {
+      return WipeReceiptSigner.from(credential);
+    } catch (error) {
+      this.log.warn('the wipe goes ahead without a receipt: the device key is unusable', {
+        error: describe(error),
+      });
+      return null;
+    }
+  }
+
+  /** Sends a wipe receipt in the background; once the server has answered it is no longer kept. */
+  private deliverReceipt(receipt: PendingWipeReceipt): void {
+    const controller = new AbortController();
+    this.receiptDeliveries.add(controller);
+    const about = { workspaceId: receipt.body.workspaceId, deviceId: receipt.body.deviceId };
+    void deliverWipeReceipt(receipt, {
+      ...this.options.wipeReceipt,
+      ...this.http(),
+      signal: controller.signal,
+    })
+      .then(async (outcome) => {
+        switch (outcome.kind) {
+          case 'cancelled':
+            return;
+          case 'unreachable':
+            this.log.warn(
+              'the server could not be told of the wipe; the receipt is sent again at the next start',
+              {
+                ...about,
+                attempts: outcome.attempts,
+              },
+            );
+            return;
+          case 'accepted':
+            this.log.info('the server recorded the wipe receipt', { ...about, attempts: outcome.attempts });
+            break;
+          case 'refused':
+            this.log.warn('the server refused the wipe receipt', {
+              ...about,
+              code: outcome.code,
+              status: outcome.status,
+            });
+            break;
+        }
+        await this.serialised(async () => this.forgetReceipt(receipt));
+      })
+      .catch((error: unknown) => {
+        this.log.error('sending the wipe receipt failed', { ...about, error: describe(error) });
+      })
+      .finally(() => this.receiptDeliveries.delete(controller));
+  }
+
+  /** Drops a receipt the server has answered, unless the state file has moved on (a reset, a new pairing). */
+  private forgetReceipt(receipt: PendingWipeReceipt): void {
     const saved = this.stateFile.read();
-    if (wipe) await this.wipeLocal(saved.replicaName);
-    else await this.replica.close();
-    this.stateFile.write({
-      ...saved,
-      replicaName: wipe ? null : saved.replicaName,
-      revoked: { wiped: wipe, at: new Date().toISOString() },
-    });
-    this.setState({ kind: 'revoked', wiped: wipe });
+    if (saved.revoked?.receipt?.body.signature !== receipt.body.signature) return;
+    this.stateFile.write({ ...saved, revoked: { ...saved.revoked, receipt: null } });
   }
 
   private async unpair(evenIfOffline: boolean) {

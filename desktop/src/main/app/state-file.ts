@@ -2,11 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { WipeReceiptBody } from '@enclave/shared';
+
+/**
+ * A wipe receipt the server has not acknowledged yet: signed once the wipe was done, with the key
+ * the wipe then left only in memory. A signature, not a key: it can only say that this wipe happened.
+ */
+const PendingWipeReceipt = z.object({ serverUrl: z.url({ protocol: /^https?$/ }), body: WipeReceiptBody });
 
 /**
  * What the app remembers outside the keychain: which replica file is current, and that the device
- * was revoked (so the app keeps saying so after a restart). Nothing in it is secret — the replica
- * key and the device credential live in the keychain only.
+ * was revoked (so the app keeps saying so after a restart), with the wipe receipt still to be sent
+ * if the server could not be told. Nothing in it is secret — the replica key and the device
+ * credential live in the keychain only.
  */
 export const AppStateFile = z.object({
   version: z.literal(1),
@@ -14,7 +22,14 @@ export const AppStateFile = z.object({
     .string()
     .regex(/^replica-[0-9a-f]{16}$/)
     .nullable(),
-  revoked: z.object({ wiped: z.boolean(), at: z.string() }).nullable(),
+  revoked: z
+    .object({
+      wiped: z.boolean(),
+      at: z.string(),
+      // Absent in files written before wipe receipts: nothing to send.
+      receipt: PendingWipeReceipt.nullable().default(null),
+    })
+    .nullable(),
 });
 export type AppStateFile = z.infer<typeof AppStateFile>;
 

@@ -14,10 +14,10 @@ export function deviceRoutes(deps: AppDeps): Router {
   const router = Router();
   const { engine, devices, store, config } = deps;
 
-  // Redeeming guesses codes; renewal costs a signature check. Both are limited per address.
+  // Redeeming guesses codes; renewal and wipe receipts cost a signature check. All are limited per address.
   router.use('/api/v1/devices/pair', limiter({ windowMs: 60_000, limit: config.authRatePerIp }));
   router.use(
-    ['/api/v1/devices/challenge', '/api/v1/devices/token'],
+    ['/api/v1/devices/challenge', '/api/v1/devices/token', '/api/v1/devices/wipe-receipt'],
     limiter({ windowMs: 60_000, limit: config.authRatePerIp * 4 }),
   );
 
@@ -98,6 +98,8 @@ export function deviceRoutes(deps: AppDeps): Router {
   );
 
   bind(router, routes.renewDeviceToken, async (call) => devices.renew(call.body, call.meta));
+
+  bind(router, routes.confirmWipe, async (call) => devices.confirmWipe(call.body, call.meta));
 
   bind(router, routes.deviceSelf, async (call) => {
     const { device, ws } = call.device;

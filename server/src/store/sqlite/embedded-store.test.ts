@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { describeStoreConformance } from '../store.conformance';
 import { deriveKey } from '../../crypto/keys';
 import { EmbeddedStore } from './embedded-store';
-import { openEncrypted } from './open';
+import { workspaceMigrations } from './migrations';
+import { migrate, openEncrypted } from './open';
+import { SqliteWorkspaceStore } from './workspace-store';
 
 describeStoreConformance('EmbeddedStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
@@ -92,4 +94,30 @@ describe('EmbeddedStore', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 20_000);
+
+  it('reads a device stored before wipe receipts existed as one whose wipe is not confirmed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
+    const db = openEncrypted(join(dir, 'old.db'), randomBytes(32), { cacheKiB: 1024 });
+    try {
+      // A workspace file as the server before the wipe-receipt migration left it.
+      migrate(db, workspaceMigrations.slice(0, -1));
+      expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('devices')).not.toContain(
+        'wipe_confirmed_at',
+      );
+      const id = randomUUID();
+      db.prepare(
+        `INSERT INTO devices (id, owner_id, name, platform, app_version, public_key, paired_by, paired_at,
+           revoked_at, revoked_by, wipe)
+         VALUES (?, ?, 'Old laptop', 'linux', '0.1.0', ?, ?, '2024-01-01T00:00:00.000Z',
+           '2024-02-01T00:00:00.000Z', ?, 1)`,
+      ).run(id, randomUUID(), 'A'.repeat(43), randomUUID(), randomUUID());
+      migrate(db, workspaceMigrations);
+      const device = await new SqliteWorkspaceStore(randomUUID(), db).getDevice(id);
+      expect(device).toMatchObject({ id, wipe: true, revokedAt: '2024-02-01T00:00:00.000Z' });
+      expect(device?.wipeConfirmedAt).toBeNull();
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

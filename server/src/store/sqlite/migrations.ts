@@ -168,4 +168,8 @@ export const workspaceMigrations: readonly string[] = [
     cancelled_at TEXT
   );
   `,
+  `
+  -- When a revoked device's signed wipe receipt was accepted (null: not confirmed, or no wipe asked).
+  ALTER TABLE devices ADD COLUMN wipe_confirmed_at TEXT;
+  `,
 ];

@@ -84,6 +84,7 @@ interface DeviceDbRow {
   revoked_at: string | null;
   revoked_by: string | null;
   wipe: number;
+  wipe_confirmed_at: string | null;
 }
 
 interface PairingDbRow {
@@ -112,6 +113,7 @@ const toDevice = (r: DeviceDbRow): DeviceRow => ({
   revokedAt: r.revoked_at,
   revokedBy: r.revoked_by,
   wipe: r.wipe === 1,
+  wipeConfirmedAt: r.wipe_confirmed_at,
 });
 
 const toPairing = (r: PairingDbRow): PairingRow => ({
@@ -281,11 +283,12 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
       listDevices: db.prepare<[], DeviceDbRow>('SELECT * FROM devices ORDER BY paired_at, id'),
       putDevice: db.prepare(
         `INSERT INTO devices (id, owner_id, name, platform, app_version, public_key, paired_by, paired_at,
-           revoked_at, revoked_by, wipe)
+           revoked_at, revoked_by, wipe, wipe_confirmed_at)
          VALUES (@id, @ownerId, @name, @platform, @appVersion, @publicKey, @pairedBy, @pairedAt,
-           @revokedAt, @revokedBy, @wipe)
+           @revokedAt, @revokedBy, @wipe, @wipeConfirmedAt)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, revoked_at = excluded.revoked_at,
-           revoked_by = excluded.revoked_by, wipe = excluded.wipe`,
+           revoked_by = excluded.revoked_by, wipe = excluded.wipe,
+           wipe_confirmed_at = excluded.wipe_confirmed_at`,
       ),
       touchDevice: db.prepare('UPDATE devices SET last_seen_at = ?, last_ip = ? WHERE id = ?'),
       getPairing: db.prepare<[string], PairingDbRow>('SELECT * FROM pairings WHERE id = ?'),
