@@ -1,7 +1,10 @@
 import type { EntityTypeDef, FieldDef } from '@enclave/shared';
 import { formatMoney } from './money';
 
-/** A record as the renderer reads it from the replica: the wire fields RxDB keeps. */
+/**
+ * A record as a screen shows it: the wire fields the desktop's replica keeps (a record created
+ * offline has no server times yet), and the server's whole record in the console.
+ */
 export interface RecordRow {
   id: string;
   type: string;
@@ -9,6 +12,8 @@ export interface RecordRow {
   rev?: number;
   createdAt?: string;
   updatedAt?: string;
+  /** Set on a deleted record the console shows (the replica drops deleted records). */
+  deletedAt?: string | null;
 }
 
 /** Any stored value as text: strings as they are, anything else as JSON (never "[object Object]"). */

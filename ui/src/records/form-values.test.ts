@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EntityTypeDef } from '@enclave/shared';
-import { applyChanges, changedKeys, formValuesOf, parseNumber, readForm } from './form-values';
+import {
+  applyChanges,
+  changedKeys,
+  formData,
+  formValuesOf,
+  parseNumber,
+  readForm,
+  serverFieldErrors,
+} from './form-values';
 
 const invoice: EntityTypeDef = {
   key: 'invoice',
@@ -185,5 +193,53 @@ describe('applyChanges', () => {
 describe('changedKeys', () => {
   it('lists added, removed and changed fields', () => {
     expect(changedKeys({ a: 1, b: 'x', c: true }, { a: 1, b: 'y', d: 0 }).sort()).toEqual(['b', 'c', 'd']);
+  });
+});
+
+describe('formData', () => {
+  it('converts what was typed but leaves the schema’s rules to whoever checks them', () => {
+    const values = { ...formValuesOf(invoice), number: '  ', amount: '12,50', hours: 'many', status: 'nope' };
+    const read = formData(invoice, values);
+    // A blank required field is simply absent: the server (or readForm) says it is required.
+    expect(read.data).toEqual({ amount: 1250, status: 'nope' });
+    expect(read.errors).toEqual({ hours: 'Enter a number, like 12 or 3.5.' });
+  });
+});
+
+describe('serverFieldErrors', () => {
+  it('puts each issue the server reports at data.<field> next to that field, in words', () => {
+    const sent = { amount: 1250, status: 'nope', client: 'gone-id', email: 'x' };
+    const { errors, other } = serverFieldErrors(
+      invoice,
+      [
+        { path: 'data.number', message: 'Invalid input: expected string, received undefined' },
+        { path: 'data.status', message: 'Invalid option: expected one of "draft"|"sent"|"paid"|"void"' },
+        { path: 'data.client', message: 'must be the id of a client record' },
+        { path: 'data.email', message: 'Invalid email address' },
+        { path: 'data.number', message: 'a second issue for the same field' },
+        { path: 'data.unknown_field', message: 'Unrecognized key' },
+        { path: 'type', message: 'unknown entity type' },
+      ],
+      sent,
+    );
+    expect(errors).toEqual({
+      number: 'This field is required.',
+      status: 'Choose one of the options.',
+      client: 'That record is not there any more, or you may not see it. Choose another.',
+      email: 'Enter an email address, like name@example.com.',
+    });
+    expect(other.map((issue) => issue.path)).toEqual(['data.unknown_field', 'type']);
+  });
+
+  it('says required for a field the form cleared (sent as null) and for a blank one', () => {
+    const { errors } = serverFieldErrors(
+      invoice,
+      [
+        { path: 'data.issued_on', message: 'Invalid input: expected string, received null' },
+        { path: 'data.number', message: 'required: must not be blank' },
+      ],
+      { issued_on: null, number: ' ' },
+    );
+    expect(errors).toEqual({ issued_on: 'This field is required.', number: 'This field is required.' });
   });
 });

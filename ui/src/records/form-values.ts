@@ -25,16 +25,17 @@ export function formValuesOf(entity: EntityTypeDef, data: Record<string, unknown
 }
 
 /**
- * Turns a form back into record data and validates it with the workspace schema's own validator
- * (`recordDataSchema(entity, 'full')`, the one the server runs). Empty inputs leave the field out:
+ * Turns a form back into record data, converting what people type (amounts, numbers) into the
+ * stored values, without checking the data against the schema. Empty inputs leave the field out:
  * absent is how an optional field is empty. A checkbox nobody ticked stays absent on a record that
- * never had the field, so saving an old record does not invent a change.
+ * never had the field, so saving an old record does not invent a change. `errors` holds what could
+ * not be converted at all.
  */
-export function readForm(
+export function formData(
   entity: EntityTypeDef,
   values: FormValues,
   original: Record<string, unknown> = {},
-): FormRead {
+): { data: Record<string, unknown>; errors: FieldErrors } {
   const data: Record<string, unknown> = {};
   const errors: FieldErrors = {};
   for (const field of entity.fields) {
@@ -59,7 +60,19 @@ export function readForm(
       data[field.key] = text.trim();
     }
   }
+  return { data, errors };
+}
 
+/**
+ * `formData`, then validated with the workspace schema's own validator
+ * (`recordDataSchema(entity, 'full')`, the one the server runs).
+ */
+export function readForm(
+  entity: EntityTypeDef,
+  values: FormValues,
+  original: Record<string, unknown> = {},
+): FormRead {
+  const { data, errors } = formData(entity, values, original);
   const parsed = recordDataSchema(entity, 'full').safeParse(data);
   let formError: string | null = null;
   if (!parsed.success) {
@@ -90,9 +103,22 @@ export function parseNumber(text: string): number | null {
 
 /** A validation issue in words for the field it is about; never the raw zod text. */
 export function issueMessage(field: FieldDef, issue: z.core.$ZodIssue, value: unknown): string {
-  if (value === undefined || issue.code === 'custom') return 'This field is required.';
-  if (issue.code === 'too_big' && field.type !== 'money' && field.type !== 'number') {
-    return `Use at most ${String(issue.maximum)} characters.`;
+  if (value === undefined || issue.code === 'custom') return REQUIRED;
+  const kind = issue.code === 'too_big' || issue.code === 'too_small' ? issue.code : 'invalid';
+  return problemMessage(field, kind, issue.code === 'too_big' ? { maximum: issue.maximum } : {});
+}
+
+const REQUIRED = 'This field is required.';
+
+function problemMessage(
+  field: FieldDef,
+  kind: 'too_big' | 'too_small' | 'invalid',
+  limit: { maximum?: number | bigint },
+): string {
+  if (kind === 'too_big' && field.type !== 'money' && field.type !== 'number') {
+    return limit.maximum === undefined
+      ? 'This is too long.'
+      : `Use at most ${String(limit.maximum)} characters.`;
   }
   switch (field.type) {
     case 'email':
@@ -106,7 +132,7 @@ export function issueMessage(field: FieldDef, issue: z.core.$ZodIssue, value: un
     case 'reference':
       return 'Choose a record from the list.';
     case 'money':
-      return issue.code === 'too_big' || issue.code === 'too_small'
+      return kind === 'too_big' || kind === 'too_small'
         ? 'That amount is too large.'
         : 'Enter an amount, like 1250.00.';
     case 'number':
@@ -116,6 +142,46 @@ export function issueMessage(field: FieldDef, issue: z.core.$ZodIssue, value: un
     default:
       return 'Check this value.';
   }
+}
+
+/** One issue of a server refusal in the one error shape (`details` of `validation_failed`). */
+export interface ServerIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * The server's refusal of record data, as errors next to the fields they concern: the server
+ * reports record fields at `data.<field>`. Its words name the rule that failed (for people
+ * reading the API); the form says, in the field's terms, what to do. A reference the server could
+ * not find keeps the server's reason, since only the server knows why (deleted, or not visible).
+ * Issues about no field of the form come back in `other`.
+ */
+export function serverFieldErrors(
+  entity: EntityTypeDef,
+  issues: readonly ServerIssue[],
+  sent: Record<string, unknown>,
+): { errors: FieldErrors; other: ServerIssue[] } {
+  const errors: FieldErrors = {};
+  const other: ServerIssue[] = [];
+  for (const issue of issues) {
+    const match = /^data\.([^.]+)/.exec(issue.path);
+    const field = match ? entity.fields.find((f) => f.key === match[1]) : undefined;
+    if (!field) {
+      other.push(issue);
+      continue;
+    }
+    const value = sent[field.key];
+    let message: string;
+    if (value === undefined || value === null || /^required\b/i.test(issue.message)) message = REQUIRED;
+    else if (field.type === 'reference')
+      message = 'That record is not there any more, or you may not see it. Choose another.';
+    else if (/too big/i.test(issue.message)) message = problemMessage(field, 'too_big', {});
+    else if (/too small/i.test(issue.message)) message = problemMessage(field, 'too_small', {});
+    else message = problemMessage(field, 'invalid', {});
+    errors[field.key] ??= message;
+  }
+  return { errors, other };
 }
 
 /**

@@ -9,10 +9,17 @@ import {
   sortOptions,
   type ListQuery,
 } from '@enclave/ui';
-import { RecordDetail } from './RecordDetail';
-import { RecordForm } from './RecordForm';
-import { refTypesOf, useRecord, useRecordsOfType, useTitleLookup } from './record-hooks';
-import { Icon, relativeTime, useNow, VirtualList } from '@enclave/ui';
+import { refTypesOf, useRecord, useRecordsOfType, useReferenceSource, useTitleLookup } from './record-hooks';
+import { useRecordWrites } from './record-writes';
+import {
+  formatDateTime,
+  Icon,
+  RecordDetail,
+  RecordForm,
+  relativeTime,
+  useNow,
+  VirtualList,
+} from '@enclave/ui';
 
 const ROW_HEIGHT = 36;
 const count = new Intl.NumberFormat();
@@ -43,6 +50,8 @@ export function RecordsView({
   const list = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
   const titles = useTitleLookup(session, self.schema, refTypesOf([entity]));
+  const references = useReferenceSource(session, self.schema, titles);
+  const writes = useRecordWrites(session, entity);
   // Typing stays responsive over tens of thousands of rows: the list follows a moment later.
   const deferredQuery = useDeferredValue(query);
   const visible = useMemo(
@@ -290,14 +299,16 @@ export function RecordsView({
               </header>
               <RecordForm
                 key="new"
-                session={session}
                 entity={entity}
                 entities={entities}
                 record={null}
-                onSaved={(id) => {
-                  setActiveId(id);
-                  setPane({ kind: 'view', id });
-                }}
+                references={references}
+                onSave={(change) =>
+                  writes.create(change, (id) => {
+                    setActiveId(id);
+                    setPane({ kind: 'view', id });
+                  })
+                }
                 onCancel={() => setPane({ kind: 'none' })}
               />
             </>
@@ -311,13 +322,32 @@ export function RecordsView({
           {pane.kind === 'view' && selected && (
             <RecordDetail
               key={selected.id}
-              session={session}
               entity={entity}
               record={selected}
               titles={titles}
+              editTitle="Edit (E)"
               onEdit={() => setPane({ kind: 'edit', id: selected.id })}
-              onDeleted={() => setPane({ kind: 'none' })}
+              onDelete={() => writes.remove(selected.id, () => setPane({ kind: 'none' }))}
+              describeFailure={writes.describeFailure}
               onOpenReference={onOpenReference}
+              deleteNote={
+                <p>
+                  It is removed for everyone in the workspace when this computer next syncs. It can be
+                  restored from the web console.
+                </p>
+              }
+              meta={
+                <>
+                  {selected.updatedAt ? (
+                    <span title={formatDateTime(selected.updatedAt)}>
+                      Last changed on the server {formatDateTime(selected.updatedAt)}
+                    </span>
+                  ) : (
+                    <span>Created on this computer; not on the server yet.</span>
+                  )}
+                  {selected.rev !== undefined && <span className="muted"> · Revision {selected.rev}</span>}
+                </>
+              }
             />
           )}
           {pane.kind === 'edit' && selected && (
@@ -330,11 +360,13 @@ export function RecordsView({
               </header>
               <RecordForm
                 key={`edit-${selected.id}`}
-                session={session}
                 entity={entity}
                 entities={entities}
                 record={selected}
-                onSaved={(id) => setPane({ kind: 'view', id })}
+                references={references}
+                onSave={(change) =>
+                  writes.update(selected.id, change, () => setPane({ kind: 'view', id: selected.id }))
+                }
                 onCancel={() => setPane({ kind: 'view', id: selected.id })}
               />
             </>

@@ -3,7 +3,13 @@ import { map, Observable } from 'rxjs';
 import type { EntityTypeDef, WorkspaceSchema } from '@enclave/shared';
 import { useObservable } from '../ui/observable-hooks';
 import type { WorkspaceSession } from '../workspace/session';
-import { recordTitle, type RecordRow, type TitleLookup } from '@enclave/ui';
+import {
+  recordTitle,
+  searchOptions,
+  type RecordRow,
+  type ReferenceSource,
+  type TitleLookup,
+} from '@enclave/ui';
 
 /**
  * Every live record of a type, kept current by RxDB's event-reduce: a change synced from the
@@ -83,5 +89,28 @@ export function useTitleLookup(
       );
     },
     [indexes, schema],
+  );
+}
+
+/**
+ * Reference pickers search the replica: every record of the type is already here, so the search
+ * works offline and answers at once (no delay between keys).
+ */
+export function useReferenceSource(
+  session: WorkspaceSession,
+  schema: WorkspaceSchema,
+  titles: TitleLookup,
+): ReferenceSource {
+  return useMemo(
+    () => ({
+      title: titles,
+      search: async (refType: string, text: string, limit: number) => {
+        const target = schema.entityTypes.find((e) => e.key === refType);
+        const rows = session.recordsById(refType).value.values();
+        const options = [...rows].map((row) => ({ id: row.id, title: recordTitle(target, row.data) }));
+        return searchOptions(options, text, limit);
+      },
+    }),
+    [session, schema, titles],
   );
 }

@@ -1,9 +1,9 @@
 import { useState, type ReactNode } from 'react';
 import type { EntityTypeDef, FieldDef } from '@enclave/shared';
-import type { WorkspaceSession } from '../workspace/session';
-import { formatMoney, humanise, parseMoney } from '@enclave/ui';
-import { ReferencePicker } from './ReferencePicker';
-import { Icon } from '@enclave/ui';
+import { Icon } from '../Icon';
+import { humanise } from './fields';
+import { formatMoney, parseMoney } from './money';
+import { ReferencePicker, type ReferenceSource } from './ReferencePicker';
 
 /** A field's label with what matters about it: required, personal data, secret. */
 export function FieldLabel({ field, htmlFor, id }: { field: FieldDef; htmlFor?: string; id?: string }) {
@@ -43,7 +43,8 @@ export interface FieldInputProps {
   value: string | boolean;
   error: string | undefined;
   onChange: (value: string | boolean) => void;
-  session: WorkspaceSession;
+  /** Where a reference field finds the records it may point at. */
+  references: ReferenceSource;
   entities: readonly EntityTypeDef[];
   idPrefix: string;
   disabled?: boolean;
@@ -52,7 +53,7 @@ export interface FieldInputProps {
 
 /** One schema field as the input its type calls for, labelled, with its error under it. */
 export function FieldInput(props: FieldInputProps) {
-  const { field, value, error, onChange, session, entities, idPrefix, disabled, autoFocus } = props;
+  const { field, value, error, onChange, references, entities, idPrefix, disabled, autoFocus } = props;
   const [revealed, setRevealed] = useState(false);
   const id = `${idPrefix}-${field.key}`;
   const errorId = `${id}-error`;
@@ -152,7 +153,7 @@ export function FieldInput(props: FieldInputProps) {
     case 'reference':
       input = (
         <ReferencePicker
-          session={session}
+          source={references}
           refType={field.refType ?? ''}
           target={entities.find((e) => e.key === field.refType)}
           value={text}
