@@ -8,6 +8,7 @@ import { SessionService } from './auth/sessions.service';
 import type { Config } from './config';
 import { deriveKey, loadMasterKey } from './crypto/keys';
 import { ChallengeStore } from './devices/challenges';
+import { DevicePresence } from './devices/device-presence';
 import { DeviceTokens } from './devices/device-tokens';
 import { DevicesService } from './devices/devices.service';
 import { ChangeFeed } from './engine/change-feed';
@@ -131,7 +132,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const instanceId = (await store.control.getMeta('instance_id')) ?? 'unknown';
   const tokens = new DeviceTokens(signingSeed, `urn:enclave:${instanceId}`, config.deviceTokenTtlSeconds);
   signingSeed.fill(0);
-  const devices = new DevicesService(store, engine, tokens, new ChallengeStore());
+  // Made before the app and the hub: the routes read it, the hub (made with the HTTP server) writes it.
+  const presence = new DevicePresence();
+  const devices = new DevicesService(store, engine, tokens, new ChallengeStore(), presence);
   const deps: AppDeps = {
     config,
     store,
@@ -150,13 +153,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }),
     workspaces: new WorkspacesService(store, engine),
     devices,
+    presence,
     hub: null,
     origin: () => origin,
   };
   const app = createApp(deps);
   const http = createHttpServer(app);
   const drain = drainable(http);
-  const hub = new SyncHub({ store, engine, devices, feed, logger, limits: config.sync });
+  const hub = new SyncHub({ store, engine, devices, feed, logger, limits: config.sync, presence });
   deps.hub = hub;
   const wss = attachSyncEndpoint(http, hub, devices, logger, {
     maxFrameBytes: config.sync.maxFrameBytes,

@@ -581,6 +581,17 @@ describe('device pairing and the devices API', () => {
         status: 'active',
         revokedAt: null,
         wipe: false,
+        // SHA-256 of the raw key, first 16 bytes, in groups of four hex digits.
+        keyFingerprint: createHash('sha256')
+          .update(Buffer.from(device.keys.publicKey, 'base64url'))
+          .digest('hex')
+          .slice(0, 32)
+          .replace(/(.{4})(?!$)/g, '$1 '),
+        // Paired, but never connected to sync.
+        online: false,
+        lastSyncedSeq: null,
+        revokeClosedMs: null,
+        wipeConfirmedAt: null,
       });
       expect(Date.parse(listed?.lastSeenAt ?? '')).toBeGreaterThanOrEqual(Date.parse(listed?.pairedAt ?? ''));
       // The device key is the device's business: not listed.

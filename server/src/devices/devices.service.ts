@@ -16,7 +16,8 @@ import type { CommandEngine } from '../engine/engine';
 import { AppError } from '../engine/errors';
 import type { DeviceRow, MemberRow, Store, WorkspaceStore } from '../store/types';
 import type { ChallengeStore } from './challenges';
-import { deviceView } from './device-view';
+import type { DevicePresenceSource } from './device-presence';
+import { presentDevice } from './device-view';
 import { InvalidDeviceToken, type DeviceTokens, type VerifiedDeviceToken } from './device-tokens';
 
 /** A device whose token checked out and which is still allowed in. */
@@ -72,6 +73,7 @@ export class DevicesService {
     private readonly engine: CommandEngine,
     readonly tokens: DeviceTokens,
     private readonly challenges: ChallengeStore,
+    private readonly presence: DevicePresenceSource,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -116,7 +118,7 @@ export class DevicesService {
     return {
       accessToken: token,
       expiresAt: expiresAt.toISOString(),
-      device: deviceView(device),
+      device: presentDevice(this.presence, ws.workspaceId, device),
       workspace: { id: ws.workspaceId, name: (await ws.getMeta('name')) ?? '' },
     };
   }

@@ -1,6 +1,6 @@
 import type { OperationOf } from '@enclave/shared';
 import { hashToken } from '../crypto/tokens';
-import { deviceView, pairingStatus, pairingView } from '../devices/device-view';
+import { deviceFacts, pairingStatus, pairingView } from '../devices/device-view';
 import { newPairingCode } from '../devices/pairing-code';
 import { can } from '../policy/policy';
 import type { DeviceRow, Mutation, PairingRow } from '../store/types';
@@ -107,31 +107,31 @@ export const pairDevice: Handler<OperationOf<'device.pair'>> = async (op, env) =
       action: 'device.pair',
       target: { kind: 'device', entityType: null, id: device.id },
       before: null,
-      after: deviceView(device),
+      after: deviceFacts(device),
       details: { pairingId: pairing.id },
       mutations: [
         { kind: 'pairing.consume', pairingId: pairing.id, usedAt: env.now, deviceId: device.id },
         { kind: 'device.put', device },
       ],
     },
-    result: { device: deviceView(device), tokenHash: pairing.tokenHash },
+    result: { device, tokenHash: pairing.tokenHash },
   };
 };
 
 export const renameDevice: Handler<OperationOf<'device.rename'>> = async (op, env) => {
   const device = await controllableDevice(env, op.deviceId);
-  if (device.name === op.name) return { change: null, result: { device: deviceView(device) } };
+  if (device.name === op.name) return { change: null, result: { device } };
   const after: DeviceRow = { ...device, name: op.name };
   return {
     change: {
       action: 'device.rename',
       target: { kind: 'device', entityType: null, id: device.id },
-      before: deviceView(device),
-      after: deviceView(after),
+      before: deviceFacts(device),
+      after: deviceFacts(after),
       details: null,
       mutations: [{ kind: 'device.put', device: after }],
     },
-    result: { device: deviceView(after) },
+    result: { device: after },
   };
 };
 
@@ -158,12 +158,12 @@ export const revokeDevice: Handler<OperationOf<'device.revoke'>> = async (op, en
     change: {
       action: 'device.revoke',
       target: { kind: 'device', entityType: null, id: device.id },
-      before: deviceView(device),
-      after: deviceView(after),
+      before: deviceFacts(device),
+      after: deviceFacts(after),
       details: { wipe: after.wipe },
       mutations: [mutation],
     },
-    result: { device: deviceView(after) },
+    result: { device: after },
   };
 };
 
@@ -199,19 +199,19 @@ export const confirmWipe: Handler<OperationOf<'device.confirmWipe'>> = async (op
   if (wipedAt > Date.parse(env.now) + WIPE_RECEIPT_CLOCK_SKEW_MS) {
     throw invalidTime('must not be in the future');
   }
-  if (device.wipeConfirmedAt !== null) return { change: null, result: { device: deviceView(device) } };
+  if (device.wipeConfirmedAt !== null) return { change: null, result: { device } };
   const after: DeviceRow = { ...device, wipeConfirmedAt: env.now };
   return {
     change: {
       action: 'device.wipe_confirmed',
       target: { kind: 'device', entityType: null, id: device.id },
-      before: deviceView(device),
-      after: deviceView(after),
+      before: deviceFacts(device),
+      after: deviceFacts(after),
       // The signature too: anyone holding the log can check the receipt against the key again.
       details: { wipedAt: op.wipedAt, signedBy: op.signedBy, signature: op.signature },
       mutations: [{ kind: 'device.put', device: after }],
     },
-    result: { device: deviceView(after) },
+    result: { device: after },
   };
 };
 

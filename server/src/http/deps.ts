@@ -3,6 +3,7 @@ import type { AccountsService } from '../auth/accounts.service';
 import type { Mailer } from '../auth/mailer';
 import type { SessionService, Authenticated } from '../auth/sessions.service';
 import type { Config } from '../config';
+import type { DevicePresenceSource } from '../devices/device-presence';
 import type { AuthenticatedDevice, DevicesService } from '../devices/devices.service';
 import type { SyncHub } from '../sync/sync-hub';
 import type { ChangeFeed } from '../engine/change-feed';
@@ -25,6 +26,11 @@ export interface AppDeps {
   accounts: AccountsService;
   workspaces: WorkspacesService;
   devices: DevicesService;
+  /**
+   * Which devices are connected and how far they synced, as the sync hub reports it: the device
+   * presenter reads it, so routes never reach into the hub.
+   */
+  presence: DevicePresenceSource;
   /** Live sync connections; set once the sync endpoint is attached to the HTTP server. */
   hub: SyncHub | null;
   /** The server's public origin (scheme://host:port), known once it listens. */

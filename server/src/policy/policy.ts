@@ -99,6 +99,20 @@ export function canRecord(perms: Permissions, ability: RecordAbility, entityType
   return perms.allTypes[ability] || (perms.perType.get(entityType)?.[ability] ?? false);
 }
 
+/** Which devices a member sees and manages: all of them with `devices.manage`, else their own. */
+export function canSeeDevice(perms: Permissions, userId: string, device: { ownerId: string }): boolean {
+  return can(perms, 'devices.manage') || device.ownerId === userId;
+}
+
+/** Which pairing codes a member sees: all with `devices.manage`, else those made by or for them. */
+export function canSeePairing(
+  perms: Permissions,
+  userId: string,
+  pairing: { createdBy: string; forUserId: string },
+): boolean {
+  return can(perms, 'devices.manage') || pairing.createdBy === userId || pairing.forUserId === userId;
+}
+
 /**
  * Whether a member may see an audit event outside the audit log itself (a device's activity
  * view): readers of the log see everything; others see changes to records of types they can read,

@@ -11,6 +11,7 @@ import {
   type WorkspaceRecord,
 } from '@enclave/shared';
 import type { SyncLimits } from '../config';
+import type { DevicePresence } from '../devices/device-presence';
 import type { AuthenticatedDevice, DevicesService } from '../devices/devices.service';
 import { InvalidDeviceToken } from '../devices/device-tokens';
 import type { RequestMeta } from '../engine/context';
@@ -28,6 +29,7 @@ export interface ConnectionDeps {
   devices: DevicesService;
   logger: Logger;
   limits: SyncLimits;
+  presence: DevicePresence;
 }
 
 /** Largest pull page in bytes; well under any client's frame limit. */
@@ -85,6 +87,17 @@ export class SyncConnection {
   private tokens: number;
   private lastRefill = Date.now();
   private expiryTimer: NodeJS.Timeout | undefined;
+  /**
+   * How far the device has synced, in workspace sequence numbers, from three parts: what its pulls
+   * cover without a gap (the checkpoint it pulls from, the page's, or the head when a page reached
+   * the end of the records); the live stream, which carries every change after `streamIntactFrom`
+   * (the head at hello, or the last change dropped for a client that did not read); and the last
+   * change the stream was handed. Once the pulls reach the stream's start, the device has both.
+   */
+  private pulledThrough: number | null = null;
+  private streamIntactFrom = 0;
+  private publishedThrough = 0;
+  private syncedSeq: number | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -110,6 +123,8 @@ export class SyncConnection {
       this.deps.logger.debug({ err, deviceId: this.deviceId }, 'sync socket error');
     });
     this.armExpiry(this.auth.token.expiresAt);
+    this.streamIntactFrom = headSeq;
+    this.publishedThrough = headSeq;
     this.send({
       type: 'hello',
       protocol: SYNC_PROTOCOL_VERSION,
@@ -139,17 +154,36 @@ export class SyncConnection {
     this.socket.ping();
   }
 
-  /** Sends the records of a committed change that this device may read. */
+  /**
+   * Sends the records of a committed change that this device may read. A change it may read none
+   * of has reached it too, as far as syncing goes: there was nothing to send.
+   */
   publish(records: readonly WorkspaceRecord[], seq: number): void {
     if (this.closed || this.revoked) return;
     const documents = records.filter((r) => canRecord(this.perms, 'read', r.type)).map(toSyncDocument);
-    if (documents.length === 0) return;
-    if (this.behind || this.socket.bufferedAmount > this.deps.limits.maxBufferedBytes) {
-      // A client that does not read must not grow our memory: drop, and have it pull later.
-      this.behind = true;
-      return;
+    if (documents.length > 0) {
+      if (this.behind || this.socket.bufferedAmount > this.deps.limits.maxBufferedBytes) {
+        // A client that does not read must not grow our memory: drop, and have it pull later.
+        this.behind = true;
+        this.streamIntactFrom = Math.max(this.streamIntactFrom, seq);
+        return;
+      }
+      this.send({ type: 'stream', documents, checkpoint: { seq } });
     }
-    this.send({ type: 'stream', documents, checkpoint: { seq } });
+    this.publishedThrough = Math.max(this.publishedThrough, seq);
+    this.reportSynced();
+  }
+
+  /** Tells the presence how far the device is now; it may also go back (a replica reset pulls from 0). */
+  private reportSynced(): void {
+    if (this.pulledThrough === null) return;
+    const seq =
+      this.pulledThrough >= this.streamIntactFrom
+        ? Math.max(this.pulledThrough, this.publishedThrough)
+        : this.pulledThrough;
+    if (seq === this.syncedSeq) return;
+    this.syncedSeq = seq;
+    this.deps.presence.progress(this.workspaceId, this.deviceId, seq);
   }
 
   /** Called periodically: a client that fell behind and has caught up is told to pull again. */
@@ -280,6 +314,11 @@ export class SyncConnection {
       if (this.revoked) throw new AppError('device_revoked', 'This device was removed from the workspace');
       switch (frame.type) {
         case 'pull': {
+          // The checkpoint the device pulls from is what it says it has.
+          this.pulledThrough = frame.checkpoint?.seq ?? 0;
+          this.reportSynced();
+          // Read first: a page that reaches the end of the records then covers everything up to it.
+          const { seq: headBefore } = await this.auth.ws.head();
           const page = await pullPage(
             this.auth.ws,
             this.perms,
@@ -290,6 +329,9 @@ export class SyncConnection {
           this.sendRaw(
             `{"type":"pull.result","id":${JSON.stringify(frame.id)},"documents":[${page.documents.join(',')}],"checkpoint":${JSON.stringify(page.checkpoint)}}`,
           );
+          const reached = Math.max(page.checkpoint?.seq ?? 0, page.complete ? headBefore : 0);
+          this.pulledThrough = Math.max(this.pulledThrough, reached);
+          this.reportSynced();
           break;
         }
         case 'push': {

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { SyncCloseCode, type SyncCloseReason } from '@enclave/shared';
 import type { SyncLimits } from '../config';
+import type { DevicePresence } from '../devices/device-presence';
 import type { AuthenticatedDevice, DevicesService } from '../devices/devices.service';
 import type { ChangeFeed, WorkspaceChange } from '../engine/change-feed';
 import type { RequestMeta } from '../engine/context';
@@ -26,6 +28,8 @@ export interface SyncHubDeps {
   feed: ChangeFeed;
   logger: Logger;
   limits: SyncLimits;
+  /** Told of every connection that opens and closes, and of how far each device synced. */
+  presence: DevicePresence;
 }
 
 /**
@@ -51,13 +55,22 @@ export class SyncHub {
   async accept(socket: WebSocket, auth: AuthenticatedDevice, meta: RequestMeta): Promise<void> {
     const perms = await this.deps.engine.permissionsOf(auth.ws, auth.owner.userId);
     const { seq: headSeq } = await auth.ws.head();
+    // The client may have gone while the reads above ran; its close event has then passed.
+    if (socket.readyState !== socket.OPEN) {
+      socket.terminate();
+      return;
+    }
     const connection = new SyncConnection(socket, auth, perms, meta, this.deps, (c) => this.forget(c));
     let set = this.byWorkspace.get(connection.workspaceId);
     if (!set) this.byWorkspace.set(connection.workspaceId, (set = new Set()));
     set.add(connection);
+    // Online until the socket itself has closed, not merely until our side has sent its close.
+    const { presence } = this.deps;
+    presence.connected(connection.workspaceId, connection.deviceId);
+    socket.once('close', () => presence.disconnected(connection.workspaceId, connection.deviceId));
     connection.start(headSeq);
     // The device may have been revoked between its authentication and now.
-    await this.recheck(connection.workspaceId);
+    await this.recheck(connection.workspaceId, null);
   }
 
   connectionCount(): number {
@@ -100,16 +113,18 @@ export class SyncHub {
   }
 
   private onChange(change: WorkspaceChange): void {
+    // The revocation's clock starts at its commit, which is when the feed hears of it.
+    const committedAt = performance.now();
     const connections = this.byWorkspace.get(change.workspaceId);
     if (!connections) return;
     if (change.events.some((e) => e.action === 'workspace.delete')) {
-      for (const c of [...connections]) c.revoke(true);
+      for (const c of [...connections]) this.revoke(c, true, committedAt);
       return;
     }
     const last = change.events.at(-1);
     if (change.events.some((e) => STANDING_EVENTS.has(e.action))) {
       // Standing first, then the records: a revoked device must not receive this change.
-      void this.recheck(change.workspaceId).then(() => {
+      void this.recheck(change.workspaceId, committedAt).then(() => {
         if (last)
           for (const c of this.byWorkspace.get(change.workspaceId) ?? []) c.publish(change.records, last.seq);
       });
@@ -119,15 +134,25 @@ export class SyncHub {
     for (const c of connections) c.publish(change.records, last.seq);
   }
 
-  /** Re-reads the standing and rights of every device connected to a workspace. */
-  private async recheck(workspaceId: string): Promise<void> {
+  /** Closes a revoked device's connection; `committedAt` (of the revocation) starts the close-time measurement. */
+  private revoke(connection: SyncConnection, wipe: boolean, committedAt: number | null): void {
+    if (committedAt !== null)
+      this.deps.presence.revoking(connection.workspaceId, connection.deviceId, committedAt);
+    connection.revoke(wipe);
+  }
+
+  /**
+   * Re-reads the standing and rights of every device connected to a workspace. `committedAt`: the
+   * commit that may have revoked some (null when checking a new connection, which is no revocation).
+   */
+  private async recheck(workspaceId: string, committedAt: number | null): Promise<void> {
     const connections = this.byWorkspace.get(workspaceId);
     if (!connections) return;
     try {
       const ws = await this.deps.store.workspace(workspaceId);
       for (const c of [...connections]) {
         if (!ws) {
-          c.revoke(true);
+          this.revoke(c, true, committedAt);
           continue;
         }
         try {
@@ -135,7 +160,7 @@ export class SyncHub {
           c.setPermissions(await this.deps.engine.permissionsOf(ws, owner.userId));
         } catch (error) {
           if (!(error instanceof AppError) || error.code !== 'device_revoked') throw error;
-          c.revoke((error.details as { wipe?: boolean } | undefined)?.wipe === true);
+          this.revoke(c, (error.details as { wipe?: boolean } | undefined)?.wipe === true, committedAt);
         }
       }
     } catch (err) {

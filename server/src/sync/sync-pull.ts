@@ -7,6 +7,8 @@ export interface PullPage {
   /** Each document already serialised: a page is written straight into its frame. */
   documents: string[];
   checkpoint: SyncCheckpoint | null;
+  /** No record changed after the checkpoint was left out: the page reaches the end of the records. */
+  complete: boolean;
 }
 
 /**
@@ -33,9 +35,12 @@ export async function pullPage(
       const json = syncDocumentJson(record);
       documents.push(json);
       bytes += json.length;
-      if (bytes >= maxBytes) return { documents, checkpoint: { seq: after } };
+      if (bytes >= maxBytes) return { documents, checkpoint: { seq: after }, complete: false };
     }
-    if (records.length < wanted || documents.length >= batchSize) break;
+    if (records.length < wanted) {
+      return { documents, checkpoint: after > 0 ? { seq: after } : checkpoint, complete: true };
+    }
+    if (documents.length >= batchSize) break;
   }
-  return { documents, checkpoint: after > 0 ? { seq: after } : checkpoint };
+  return { documents, checkpoint: after > 0 ? { seq: after } : checkpoint, complete: false };
 }

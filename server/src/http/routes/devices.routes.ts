@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import { routes } from '@enclave/shared';
 import { deviceActivity } from '../../audit/device-activity';
-import { deviceView, pairingView } from '../../devices/device-view';
+import { pairingView, presentDevice } from '../../devices/device-view';
 import { formatPairingCode, pairingLink } from '../../devices/pairing-code';
 import { forbidden, invalid } from '../../engine/errors';
-import { can } from '../../policy/policy';
+import { can, canSeeDevice, canSeePairing } from '../../policy/policy';
+import type { DeviceRow } from '../../store/types';
 import type { AppDeps } from '../deps';
 import { limiter } from '../middleware';
 import { bind } from '../route';
@@ -12,7 +13,7 @@ import { workspaceAccess } from '../workspace-access';
 
 export function deviceRoutes(deps: AppDeps): Router {
   const router = Router();
-  const { engine, devices, store, config } = deps;
+  const { engine, devices, store, config, presence } = deps;
 
   // Redeeming guesses codes; renewal and wipe receipts cost a signature check. All are limited per address.
   router.use('/api/v1/devices/pair', limiter({ windowMs: 60_000, limit: config.authRatePerIp }));
@@ -38,9 +39,7 @@ export function deviceRoutes(deps: AppDeps): Router {
     const me = call.auth.user.id;
     const now = new Date().toISOString();
     const all = await ws.listPairings();
-    const visible = can(perms, 'devices.manage')
-      ? all
-      : all.filter((p) => p.createdBy === me || p.forUserId === me);
+    const visible = all.filter((p) => canSeePairing(perms, me, p));
     return { items: visible.map((p) => pairingView(p, now)) };
   });
 
@@ -53,8 +52,8 @@ export function deviceRoutes(deps: AppDeps): Router {
   bind(router, routes.listDevices, async (call) => {
     const { ws, perms } = await workspaceAccess(deps, call.auth, call.params.workspaceId, call.meta);
     const all = await ws.listDevices();
-    const visible = can(perms, 'devices.manage') ? all : all.filter((d) => d.ownerId === call.auth.user.id);
-    return { items: visible.map(deviceView) };
+    const visible = all.filter((d) => canSeeDevice(perms, call.auth.user.id, d));
+    return { items: visible.map((d) => presentDevice(presence, ws.workspaceId, d)) };
   });
 
   bind(router, routes.renameDevice, async (call) => {
@@ -64,7 +63,7 @@ export function deviceRoutes(deps: AppDeps): Router {
       deviceId: call.params.deviceId,
       name: call.body.name,
     });
-    return extra.device;
+    return presentDevice(presence, access.ws.workspaceId, extra.device as DeviceRow);
   });
 
   bind(router, routes.revokeDevice, async (call) => {
@@ -74,7 +73,7 @@ export function deviceRoutes(deps: AppDeps): Router {
       deviceId: call.params.deviceId,
       wipe: call.body.wipe,
     });
-    return extra.device;
+    return presentDevice(presence, access.ws.workspaceId, extra.device as DeviceRow);
   });
 
   bind(router, routes.deleteWorkspace, async (call) => {
@@ -104,7 +103,7 @@ export function deviceRoutes(deps: AppDeps): Router {
   bind(router, routes.deviceSelf, async (call) => {
     const { device, ws } = call.device;
     return {
-      device: deviceView(device),
+      device: presentDevice(presence, ws.workspaceId, device),
       workspace: { id: ws.workspaceId, name: (await ws.getMeta('name')) ?? '' },
       schema: await ws.getSchema(),
     };
