@@ -408,6 +408,48 @@ describe('sessions', () => {
     expect(after.body.items.map((s) => s.id)).not.toContain(target!.id);
   });
 
+  it('signs out everywhere else: every other session is refused afterwards, this one and other users go on', async () => {
+    const current = await createUser(t);
+    const others = [
+      await signIn(t, current.email, current.password),
+      await signIn(t, current.email, current.password),
+    ];
+    const otherCookies = others.map((o) => o.cookie!);
+    const stranger = await createUser(t);
+
+    const res = await current.post<{ revoked: number }>('/api/v1/auth/sessions/revoke-others');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ revoked: 2 });
+    // The answer does not end this session: no cookie is cleared or set.
+    expect(res.headers.getSetCookie()).toEqual([]);
+
+    for (const cookie of otherCookies) {
+      const replay = await t.client().get('/api/v1/auth/me', { cookie });
+      expect(replay.status).toBe(401);
+      expect(code(replay)).toBe('unauthorized');
+    }
+    expect((await current.get('/api/v1/auth/me')).status).toBe(200);
+    const sessions = SessionList.parse((await current.get('/api/v1/auth/sessions')).body);
+    expect(sessions.items.map((s) => s.current)).toEqual([true]);
+    expect((await stranger.get('/api/v1/auth/me')).status).toBe(200);
+
+    // Nothing left to revoke: an honest zero, and still signed in.
+    const again = await current.post<{ revoked: number }>('/api/v1/auth/sessions/revoke-others');
+    expect(again.body).toEqual({ revoked: 0 });
+    expect((await current.get('/api/v1/auth/me')).status).toBe(200);
+
+    // It takes no body, and a signed-out cookie revokes nothing.
+    const withBody = await current.post('/api/v1/auth/sessions/revoke-others', { keep: 'all' });
+    expect(withBody.status).toBe(400);
+    expect(code(withBody)).toBe('validation_failed');
+    const fresh = await signIn(t, current.email, current.password);
+    const stale = current.cookie!;
+    expect((await current.post('/api/v1/auth/signout')).status).toBe(204);
+    const replay = await t.client().post('/api/v1/auth/sessions/revoke-others', undefined, { cookie: stale });
+    expect(replay.status).toBe(401);
+    expect((await fresh.get('/api/v1/auth/me')).status).toBe(200);
+  });
+
   it('on a password change, revokes the other sessions, keeps this one, and swaps the passwords', async () => {
     const current = await createUser(t);
     const others = [
@@ -514,6 +556,7 @@ describe('cross-site request defence (Origin)', () => {
           newPassword: 'attacker chosen pw',
         }),
         await forged.post('/api/v1/auth/signout'),
+        await forged.post('/api/v1/auth/sessions/revoke-others'),
       ];
       for (const res of attempts) {
         expect(res.status).toBe(403);

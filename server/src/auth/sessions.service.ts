@@ -13,6 +13,10 @@ export interface ClientMeta {
   userAgent: string | null;
 }
 
+/** Sessions that ended: one, or every session of a user but one (or all of them). */
+export type SessionsEnded =
+  { kind: 'session'; sessionId: string } | { kind: 'user'; userId: string; exceptSessionId: string | null };
+
 export interface Authenticated {
   session: SessionRow;
   user: UserRow;
@@ -21,6 +25,8 @@ export interface Authenticated {
 }
 
 export class SessionService {
+  private readonly endedListeners = new Set<(ended: SessionsEnded) => void>();
+
   constructor(
     private readonly control: ControlStore,
     private readonly idleMs: number,
@@ -45,7 +51,24 @@ export class SessionService {
     return { token, session };
   }
 
-  async authenticate(token: string, meta: ClientMeta): Promise<Authenticated | null> {
+  /**
+   * Told after sessions are deleted here (sign-out, revocation, password change or reset, idle
+   * expiry found on use), so that what holds a session open — the live channel — ends with it.
+   */
+  onEnded(listener: (ended: SessionsEnded) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /**
+   * `rotate: false` for a caller that cannot hand a new cookie back (a WebSocket upgrade): the
+   * token is then left as it is, and the next HTTP request rotates it.
+   */
+  async authenticate(
+    token: string,
+    meta: ClientMeta,
+    options: { rotate?: boolean } = {},
+  ): Promise<Authenticated | null> {
     const now = this.clock();
     const hash = hashToken(token);
     const session = await this.control.findSessionByTokenHash(
@@ -53,8 +76,9 @@ export class SessionService {
       new Date(now.getTime() - ROTATION_GRACE_MS).toISOString(),
     );
     if (!session) return null;
-    if (now.getTime() - Date.parse(session.lastUsedAt) > this.idleMs) {
+    if (this.idle(session, now)) {
       await this.control.deleteSession(session.id);
+      this.ended({ kind: 'session', sessionId: session.id });
       return null;
     }
     const user = await this.control.getUserById(session.userId);
@@ -64,7 +88,11 @@ export class SessionService {
     }
     let rotated: string | null = null;
     const current = session.tokenHash === hash;
-    if (current && now.getTime() - Date.parse(session.rotatedAt) > ROTATE_AFTER_MS) {
+    if (
+      options.rotate !== false &&
+      current &&
+      now.getTime() - Date.parse(session.rotatedAt) > ROTATE_AFTER_MS
+    ) {
       const candidate = newToken();
       // Parallel requests can all find the token due: only the one whose rotation lands hands out a
       // new cookie; the others go on with the old token, still valid for the grace period.
@@ -75,16 +103,37 @@ export class SessionService {
     return { session, user, newToken: rotated };
   }
 
-  revoke(sessionId: string): Promise<void> {
-    return this.control.deleteSession(sessionId);
+  async revoke(sessionId: string): Promise<void> {
+    await this.control.deleteSession(sessionId);
+    this.ended({ kind: 'session', sessionId });
   }
 
-  revokeAllBut(userId: string, keepSessionId: string | null): Promise<void> {
-    return this.control.deleteSessionsOfUser(userId, keepSessionId);
+  /** Deletes every session of the user but `keepSessionId` (all with null); says how many. */
+  async revokeAllBut(userId: string, keepSessionId: string | null): Promise<number> {
+    const count = await this.control.deleteSessionsOfUser(userId, keepSessionId);
+    this.ended({ kind: 'user', userId, exceptSessionId: keepSessionId });
+    return count;
+  }
+
+  /**
+   * Whether a session (by id) still stands: not deleted, not idle too long. Read without touching
+   * it, for holders that are no requests (the live channel checks its session now and then).
+   */
+  async isLive(userId: string, sessionId: string): Promise<boolean> {
+    const session = (await this.control.listSessions(userId)).find((s) => s.id === sessionId);
+    return session !== undefined && !this.idle(session, this.clock());
   }
 
   list(userId: string): Promise<SessionRow[]> {
     return this.control.listSessions(userId);
+  }
+
+  private idle(session: SessionRow, now: Date): boolean {
+    return now.getTime() - Date.parse(session.lastUsedAt) > this.idleMs;
+  }
+
+  private ended(ended: SessionsEnded): void {
+    for (const listener of [...this.endedListeners]) listener(ended);
   }
 }
 

@@ -423,11 +423,11 @@ export function describeStoreConformance(
           [keep.id, drop2.id].sort(),
         );
 
-        await store.control.deleteSessionsOfUser(user.id, keep.id);
+        expect(await store.control.deleteSessionsOfUser(user.id, keep.id)).toBe(1);
         expect((await store.control.listSessions(user.id)).map((s) => s.id)).toEqual([keep.id]);
         expect((await store.control.listSessions(other.id)).map((s) => s.id)).toEqual([othersSession.id]);
 
-        await store.control.deleteSessionsOfUser(user.id, null);
+        expect(await store.control.deleteSessionsOfUser(user.id, null)).toBe(1);
         expect(await store.control.listSessions(user.id)).toEqual([]);
         expect(await store.control.listSessions(other.id)).toHaveLength(1);
       });

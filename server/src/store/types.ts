@@ -88,7 +88,8 @@ export interface ControlStore {
    */
   rotateSession(id: string, newTokenHash: string, previousTokenHash: string, at: string): Promise<boolean>;
   deleteSession(id: string): Promise<void>;
-  deleteSessionsOfUser(userId: string, exceptSessionId: string | null): Promise<void>;
+  /** Says how many it deleted. */
+  deleteSessionsOfUser(userId: string, exceptSessionId: string | null): Promise<number>;
   deleteIdleSessions(lastUsedBefore: string): Promise<number>;
   listSessions(userId: string): Promise<SessionRow[]>;
 

@@ -142,5 +142,11 @@ export function authRoutes(deps: AppDeps): Router {
     if (call.params.sessionId === call.auth.session.id) clearSessionCookie(call.res);
   });
 
+  bind(router, routes.revokeOtherSessions, async (call) => {
+    const revoked = await sessions.revokeAllBut(call.auth.user.id, call.auth.session.id);
+    call.req.log.info({ userId: call.auth.user.id, revoked }, 'other sessions revoked');
+    return { revoked };
+  });
+
   return router;
 }

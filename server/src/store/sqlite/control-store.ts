@@ -269,7 +269,7 @@ export class SqliteControlStore implements ControlStore {
   }
 
   async deleteSessionsOfUser(userId: string, exceptSessionId: string | null) {
-    this.stmt.deleteUserSessions.run(userId, exceptSessionId);
+    return this.stmt.deleteUserSessions.run(userId, exceptSessionId).changes;
   }
 
   async deleteIdleSessions(lastUsedBefore: string) {
