@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LIVE_PATH, SYNC_PATH } from '@enclave/shared';
 import { AuditAnchors, CheckpointSigner } from './audit/checkpoints';
 import { AccountsService } from './auth/accounts.service';
 import { LogMailer, SmtpMailer, type Mailer } from './auth/mailer';
@@ -16,12 +17,15 @@ import { CommandEngine } from './engine/engine';
 import { createApp } from './http/app';
 import { drainable } from './http/drain';
 import type { AppDeps } from './http/deps';
+import { routeUpgrades } from './http/upgrade';
+import { liveEndpoint } from './live/live-endpoint';
+import { LiveHub } from './live/live-hub';
 import { createLogger, type Logger } from './logger';
 import { prepareDataDir, holdsData, lockDataDir, type DataDirLock } from './store/sqlite/data-dir';
 import { EmbeddedStore } from './store/sqlite/embedded-store';
 import { StartupError } from './startup/startup-error';
 import type { Store } from './store/types';
-import { attachSyncEndpoint } from './sync/sync-endpoint';
+import { syncEndpoint } from './sync/sync-endpoint';
 import { SyncHub } from './sync/sync-hub';
 import { WorkspacesService } from './workspaces/workspaces.service';
 
@@ -39,9 +43,9 @@ export interface RunningServer {
   /** The first-owner setup link, while the server has no account. */
   setupLink: string | null;
   /**
-   * Stops accepting connections, tells sync devices the server is shutting down (1001), lets the
-   * requests in flight finish for up to `config.shutdownGraceMs` and cuts the rest, then closes the
-   * databases. The same promise for every call.
+   * Stops accepting connections, tells sync devices and live channels the server is shutting down
+   * (1001), lets the requests in flight finish for up to `config.shutdownGraceMs` and cuts the rest,
+   * then closes the databases. The same promise for every call.
    */
   close(): Promise<void>;
   /** During close(): stop waiting for the requests in flight and cut them now. */
@@ -162,11 +166,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const drain = drainable(http);
   const hub = new SyncHub({ store, engine, devices, feed, logger, limits: config.sync, presence });
   deps.hub = hub;
-  const wss = attachSyncEndpoint(http, hub, devices, logger, {
+  const sync = syncEndpoint(hub, devices, logger, {
     maxFrameBytes: config.sync.maxFrameBytes,
     upgradesPerMinute: config.authRatePerIp * 4,
     trustProxy: config.trustProxy,
   });
+  const live = new LiveHub({
+    store,
+    engine,
+    feed,
+    presence,
+    sessions,
+    logger,
+    heartbeatMs: config.sync.heartbeatMs,
+    sessionCheckMs: 10_000,
+    maxBufferedBytes: config.sync.maxBufferedBytes,
+  });
+  const liveUpgrades = liveEndpoint(live, deps, logger, {
+    upgradesPerMinute: config.authRatePerIp * 4,
+    trustProxy: config.trustProxy,
+  });
+  routeUpgrades(http, { [SYNC_PATH]: sync.handle, [LIVE_PATH]: liveUpgrades.handle }, logger);
+  // Closes the WebSocket servers and everything live: browsers and devices are told (1001) first.
+  const stopLive = () => {
+    live.stop();
+    hub.stop();
+    presence.stop();
+    liveUpgrades.wss.close();
+    sync.wss.close();
+  };
   http.headersTimeout = 20_000;
   http.requestTimeout = 60_000;
   try {
@@ -176,8 +204,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (error) {
     anchors.stop();
-    hub.stop();
-    wss.close();
+    stopLive();
     await store.close();
     lock?.release();
     throw listenError(config, error);
@@ -207,8 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | null = null;
   const close = async () => {
     clearInterval(sweeper);
-    hub.stop();
-    wss.close();
+    stopLive();
     const cut = await drain.drain(config.shutdownGraceMs);
     if (cut > 0) logger.warn({ connections: cut }, 'shutdown grace over: connections still open were cut');
     // The last commits are anchored before the databases close.

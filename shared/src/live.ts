@@ -41,6 +41,8 @@ export const LiveCloseCode = {
   sessionEnded: 4401,
   /** No longer a member of the workspace, or the workspace was deleted. */
   forbidden: 4403,
+  /** The page did not read what was sent and too much was waiting: reconnect and load again. */
+  tooSlow: 1013,
 } as const;
 
 export const LiveCloseReason = z.object({ code: z.string() });

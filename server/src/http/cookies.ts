@@ -3,7 +3,11 @@ import type { Request, Response } from 'express';
 export const SESSION_COOKIE = 'enclave_session';
 
 export function readCookie(req: Request, name: string): string | null {
-  const header = req.headers.cookie;
+  return cookieFrom(req.headers.cookie, name);
+}
+
+/** A cookie's value from a `Cookie` header, for requests Express never sees (WebSocket upgrades). */
+export function cookieFrom(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
