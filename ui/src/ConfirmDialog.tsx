@@ -12,6 +12,7 @@ export function ConfirmDialog({
   cancelLabel = 'Cancel',
   tone = 'danger',
   busy = false,
+  confirmDisabled = false,
   confirmTestId,
   onConfirm,
   onCancel,
@@ -23,6 +24,8 @@ export function ConfirmDialog({
   cancelLabel?: string;
   tone?: 'danger' | 'primary';
   busy?: boolean;
+  /** Holds the confirm button back until the dialog's own condition is met (a name typed again). */
+  confirmDisabled?: boolean;
   confirmTestId?: string;
   onConfirm: () => void;
   onCancel: () => void;
@@ -59,7 +62,7 @@ export function ConfirmDialog({
               type="button"
               className={`button ${tone}`}
               onClick={onConfirm}
-              disabled={busy}
+              disabled={busy || confirmDisabled}
               data-testid={confirmTestId}
             >
               {busy ? 'Working…' : confirmLabel}
