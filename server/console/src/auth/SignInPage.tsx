@@ -9,6 +9,16 @@ export function safeNext(next: string | null): string {
   return next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/workspaces';
 }
 
+/** The sign-up page for the same invitation, when sign-in was opened on the way to accepting one. */
+function signUpPath(next: string | null): string {
+  if (!next?.startsWith('/invite?')) return '/sign-up';
+  const invite = new URLSearchParams(next.slice('/invite?'.length));
+  const workspace = invite.get('workspace');
+  const token = invite.get('token');
+  if (!workspace || !token) return '/sign-up';
+  return `/sign-up?workspace=${encodeURIComponent(workspace)}&invitation=${encodeURIComponent(token)}`;
+}
+
 const MESSAGES: Partial<Record<string, string>> = {
   invalid_credentials: 'That email and password do not match an account. Check both and try again.',
   email_not_verified: 'Confirm your email address first: open the link in the email we sent you.',
@@ -31,6 +41,11 @@ export function SignInPage() {
   };
   return (
     <CenteredScreen title="Sign in to Enclave" testId="sign-in-page">
+      {query.get('next')?.startsWith('/invite?') && (
+        <p className="lead" data-testid="sign-in-for-invitation">
+          Sign in with the account the invitation was sent to; you accept it on the next page.
+        </p>
+      )}
       <form className="form" onSubmit={submit} noValidate>
         {signIn.error && (
           <ErrorNote
@@ -72,8 +87,10 @@ export function SignInPage() {
           </button>
         </div>
         <p className="fine-print">
-          <Link to="/forgot-password">Forgot your password?</Link> ·{' '}
-          <Link to="/sign-up">Create an account</Link>
+          <Link to={`/forgot-password${email.trim() ? `?email=${encodeURIComponent(email.trim())}` : ''}`}>
+            Forgot your password?
+          </Link>{' '}
+          · <Link to={signUpPath(query.get('next'))}>Create an account</Link>
         </p>
       </form>
     </CenteredScreen>
