@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Device, LiveCloseCode, SessionList, type ServerFrame, type WorkspaceRecord } from '@enclave/shared';
+import {
+  Device,
+  LiveCloseCode,
+  SessionList,
+  wipeReceiptMessage,
+  type ServerFrame,
+  type WorkspaceRecord,
+} from '@enclave/shared';
 import { expectError } from '../../server/src/test-support/expect-error';
 import type { TestClient } from '../../server/src/test-support/test-client';
 import { createPairing, pairDevice, RawSync, redeem } from '../../server/src/test-support/test-devices';
@@ -221,6 +228,31 @@ describe('the live channel', () => {
     expect((await listed(offline.deviceId)).revokeClosedMs).toBeNull();
   });
 
+  it("shows a revoked device's wipe confirmed by its signed receipt", async () => {
+    const device = await pairDevice(t, owner, ws, 'Wiped laptop');
+    const live = await open();
+    await owner.post(`${devicesPath()}/${device.deviceId}/revoke`, { wipe: true });
+    await live.next((e) => e.type === 'device' && e.device.id === device.deviceId && e.device.wipe);
+    const app = t.client();
+    app.origin = null;
+    const wipedAt = new Date().toISOString();
+    const receipt = await app.post('/api/v1/devices/wipe-receipt', {
+      workspaceId: ws,
+      deviceId: device.deviceId,
+      wipedAt,
+      signature: device.keys.sign(wipeReceiptMessage(ws, device.deviceId, wipedAt)),
+    });
+    expect(receipt.status).toBe(204);
+    const confirmed = await live.next(
+      (e) => e.type === 'device' && e.device.id === device.deviceId && e.device.wipeConfirmedAt !== null,
+    );
+    expect(confirmed).toMatchObject({ device: { status: 'revoked', wipe: true } });
+    expect((await listed(device.deviceId)).wipeConfirmedAt).toBe(
+      confirmed.type === 'device' ? confirmed.device.wipeConfirmedAt : null,
+    );
+    await live.next((e) => e.type === 'audit' && e.event.action === 'device.wipe_confirmed');
+  });
+
   it('shows a rename', async () => {
     const device = await pairDevice(t, owner, ws, 'Old name');
     const live = await open();
@@ -272,6 +304,16 @@ describe('the live channel', () => {
     );
     expect(mine.closeCode).toBeNull();
   });
+
+  it('closes with 4401 at its next session check when the session goes without this process being told', async () => {
+    // As another server process, or the command line, would delete it: straight in the store.
+    const other = await signInAgain(t, owner);
+    const live = await open(other);
+    await t.server.deps.store.control.deleteSession(await currentSessionId(other));
+    await live.closed(12_000);
+    expect(live.closeCode).toBe(LiveCloseCode.sessionEnded);
+    expect(JSON.parse(live.closeReason)).toEqual({ code: 'unauthorized' });
+  }, 15_000);
 
   it('closes with 1008 on any frame from the browser: it is read-only', async () => {
     const live = await open();
