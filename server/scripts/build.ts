@@ -4,6 +4,7 @@
  *
  *   dist/main.js   the server: src/main.ts and everything it imports, bundled
  *   dist/cli.js    the operator commands: src/cli.ts, bundled
+ *   console/dist/  the web console the server serves (built if missing or stale)
  *
  * Only Node's own modules and the native add-ons stay outside, loaded from node_modules at run
  * time; each bundle's remaining imports are checked against that list.
@@ -12,11 +13,15 @@ import { statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { buildConsole, consoleBuildState, CONSOLE_DIST_DIR } from '../src/startup/console-build';
 
 const serverDir = resolve(import.meta.dirname, '..');
 
-/** Compiled per platform and Node version: installed by npm, never bundled. */
-const EXTERNALS = ['better-sqlite3-multiple-ciphers', '@node-rs/argon2'];
+/**
+ * Compiled per platform and Node version: installed by npm, never bundled. Vite too: the server
+ * loads it only to build a missing console, and says so when it is not installed.
+ */
+const EXTERNALS = ['better-sqlite3-multiple-ciphers', '@node-rs/argon2', 'vite'];
 
 async function main(): Promise<void> {
   const outDir = join(serverDir, 'dist');
@@ -55,6 +60,8 @@ async function main(): Promise<void> {
     throw new Error(
       `the bundle requires modules that would be missing at run time: ${[...unexpected].join(', ')}`,
     );
+  if (consoleBuildState() !== 'built') await buildConsole();
+  console.log(`  ${relative(process.cwd(), CONSOLE_DIST_DIR)}/`);
   for (const file of ['main.js', 'cli.js']) {
     const path = join(outDir, file);
     console.log(`  ${relative(process.cwd(), path)}  ${(statSync(path).size / 1024).toFixed(1)} KiB`);

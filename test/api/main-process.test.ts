@@ -71,10 +71,11 @@ describe('npm start (the server process)', () => {
       });
     expect((await post()).status).toBe(201);
     expect((await post()).status).toBe(410);
-    // The setup page the link opens is served.
+    // The link opens the console's setup page: npm start serves a built console.
+    expect(url.pathname).toBe('/console/setup');
     const page = await fetch(setupLink);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Set up Enclave');
+    expect(await page.text()).toMatch(/<script type="module"[^>]* src="\/console\/assets\/index-[^"]+\.js"/);
   });
 
   it('shuts down cleanly on SIGTERM', async () => {

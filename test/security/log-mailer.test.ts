@@ -101,11 +101,11 @@ describe('without SMTP, mail goes to the log', () => {
     const [verify, again, notice, reset, invitation] = written.map((m) => m.msg);
     // Working one-time links, with the names in the message.
     expect(verify).toMatch(
-      new RegExp(`Hello Nina New,[\\s\\S]*${server.url}/verify-email\\?token=[A-Za-z0-9_-]{43}`),
+      new RegExp(`Hello Nina New,[\\s\\S]*${server.url}/console/verify-email\\?token=[A-Za-z0-9_-]{43}`),
     );
     expect(again).toMatch(/\/verify-email\?token=/);
     expect(notice).not.toMatch(/token=/);
-    expect(reset).toMatch(new RegExp(`${server.url}/reset-password\\?token=[A-Za-z0-9_-]{43}`));
+    expect(reset).toMatch(new RegExp(`${server.url}/console/reset-password\\?token=[A-Za-z0-9_-]{43}`));
     expect(invitation).toContain(`/console/invite?workspace=${ws.body.id}&token=${invite.body.token}`);
     expect(invitation).toContain('Olive Owner (owner@example.com)');
     // Links only: never a password.
