@@ -175,6 +175,30 @@ describe('summarise', () => {
     ).toEqual({ verb: 'polish widget', target: null });
   });
 
+  it('names the invited address, and not a joining member twice', () => {
+    const member = { kind: 'member' as const, entityType: null, id: 'u2' };
+    expect(
+      summarise(
+        event({
+          action: 'member.invite',
+          target: member,
+          after: { email: 'bo@example.com', roles: ['member'] },
+        }),
+        schema,
+      ),
+    ).toEqual({ verb: 'invited a member', target: '“bo@example.com”' });
+    expect(
+      summarise(
+        event({
+          action: 'member.join',
+          target: member,
+          after: { userId: 'u2', name: 'Bo', email: 'bo@example.com' },
+        }),
+        schema,
+      ),
+    ).toEqual({ verb: 'joined the workspace', target: null });
+  });
+
   it('names a record type by its label in schema events', () => {
     expect(
       summarise(

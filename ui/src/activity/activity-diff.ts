@@ -127,10 +127,14 @@ export function summarise(event: AuditEvent, schema: WorkspaceSchema | null): Ev
       target: `${label} “${recordTitle(entity, data)}”`,
     };
   }
-  // Devices, members and workspaces have a name; record types (schema events) a label.
-  const named = [after.name, before.name, after.label, before.label].find(
-    (n): n is string => typeof n === 'string' && n !== '',
-  );
+  // Devices, members and workspaces have a name; record types (schema events) a label; an
+  // invitation only its address. Whoever joins is the actor already: no need to name them twice.
+  const named =
+    event.action === 'member.join'
+      ? undefined
+      : [after.name, before.name, after.label, before.label, after.email, before.email].find(
+          (n): n is string => typeof n === 'string' && n !== '',
+        );
   const known = OTHER_ACTIONS[event.action] ?? OTHER_ACTIONS[`${event.target.kind}.${event.action}`];
   if (known) return { verb: known, target: named ? `“${named}”` : null };
   const [domain = event.action, verb = ''] = event.action.split('.');
