@@ -1,4 +1,12 @@
-import { useId, useRef, useState, type KeyboardEvent, type ReactNode, type SyntheticEvent } from 'react';
+import {
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+  type SyntheticEvent,
+} from 'react';
 import type { EntityTypeDef } from '@enclave/shared';
 import type { RecordRow } from './fields';
 import { FieldInput } from './FieldInput';
@@ -61,9 +69,16 @@ export function RecordForm({
   const idPrefix = useId();
   const dirty = JSON.stringify(values) !== JSON.stringify(initial);
 
+  // The first field in error takes focus once the inputs are enabled again (a refusal from
+  // onSave arrives while they are disabled for saving, and a disabled input cannot take focus).
+  const [focusWanted, setFocusWanted] = useState<{ key: string } | null>(null);
+  useEffect(() => {
+    if (!focusWanted || saving) return;
+    form.current?.querySelector<HTMLElement>(`[data-testid="field-${focusWanted.key}"]`)?.focus();
+  }, [focusWanted, saving]);
   const focusFirst = (found: FieldErrors) => {
     const first = entity.fields.find((f) => found[f.key]);
-    if (first) form.current?.querySelector<HTMLElement>(`[data-testid="field-${first.key}"]`)?.focus();
+    if (first) setFocusWanted({ key: first.key });
   };
 
   const save = async () => {
