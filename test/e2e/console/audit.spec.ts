@@ -350,8 +350,8 @@ test('over 100,000 events: the newest 100 first, then 100 older, never more than
 
   // Seeded through the command engine in this process, as the HTTP routes would write: each
   // record.create is validated, authorised, committed with its audit event (chained and hashed)
-  // and published, 1,000 to a transaction. On an idle 2-core machine this takes about 25 s; the
-  // time it took is attached to the test's report.
+  // and published, 1,000 to a transaction. On a 2-core machine this took 15 s, and up to a minute
+  // while other suites ran beside it; the time it took is attached to the test's report.
   const ctx: OperationContext = {
     workspaceId: big,
     actor: { kind: 'user', id: owner.userId, label: owner.email },
