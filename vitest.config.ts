@@ -10,6 +10,7 @@ export default defineConfig({
       'shared/src/**/*.test.ts',
       'ui/src/**/*.test.ts',
       'server/src/**/*.test.ts',
+      'server/console/src/**/*.test.ts',
       'desktop/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
