@@ -79,9 +79,7 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
   return (
     <section className="settings-group" aria-labelledby="account-password">
       <h2 id="account-password">Password</h2>
-      <p className="console-hint">
-        Changing it signs you out in every other browser; this one stays signed in.
-      </p>
+      <p className="hint">Changing it signs you out in every other browser; this one stays signed in.</p>
       {changed && (
         <div className="notice success" role="status" data-testid="password-changed">
           <Icon name="check" />
@@ -178,7 +176,7 @@ function Sessions({ sessions }: { sessions: Resource<{ items: SessionInfo[] }> }
           <Icon name="logOut" size={14} /> Sign out everywhere else
         </button>
       </div>
-      <p className="console-hint">
+      <p className="hint">
         Every browser signed in as you. Sign out one you do not recognise, then change your password. Paired
         desktop apps are not sessions: they are under Devices in each workspace.
       </p>

@@ -62,7 +62,7 @@ export function ForgotPasswordPage() {
             {request.busy ? 'Sending…' : 'Send the reset link'}
           </button>
         </div>
-        <p className="console-aside">
+        <p className="fine-print">
           <Link to="/sign-in">Back to sign-in</Link>
         </p>
       </form>

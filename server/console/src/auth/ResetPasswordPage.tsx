@@ -89,9 +89,7 @@ export function ResetPasswordPage() {
           error={mismatch ? 'The two passwords are not the same. Type the new password again.' : undefined}
           testId="reset-password-repeat"
         />
-        <p className="console-hint">
-          Setting it signs you out in every browser. Paired desktop apps stay paired.
-        </p>
+        <p className="hint">Setting it signs you out in every browser. Paired desktop apps stay paired.</p>
         <div className="actions">
           <button
             type="submit"

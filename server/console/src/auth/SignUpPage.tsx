@@ -131,7 +131,7 @@ export function SignUpPage() {
             {signUp.busy ? 'Creating the account…' : 'Create account'}
           </button>
         </div>
-        <p className="console-aside">
+        <p className="fine-print">
           Already have an account? <Link to={`/sign-in${next && `?${next}`}`}>Sign in</Link>
         </p>
       </form>

@@ -43,7 +43,7 @@ export function Field({
         </p>
       ) : (
         hint && (
-          <p className="console-hint" id={`${id}-hint`}>
+          <p className="hint" id={`${id}-hint`}>
             {hint}
           </p>
         )

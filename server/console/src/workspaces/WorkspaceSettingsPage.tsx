@@ -24,7 +24,7 @@ export function WorkspaceSettingsPage() {
         <section className="settings-group" aria-labelledby="workspace-name-title">
           <h2 id="workspace-name-title">Name</h2>
           <p data-testid="workspace-name">{workspace.name}</p>
-          <p className="console-hint">Only owners and admins can rename this workspace.</p>
+          <p className="hint">Only owners and admins can rename this workspace.</p>
         </section>
       )}
       <section className="settings-group" aria-labelledby="workspace-facts-title">
@@ -49,7 +49,7 @@ export function WorkspaceSettingsPage() {
       ) : (
         <section className="settings-group" aria-labelledby="workspace-delete-title">
           <h2 id="workspace-delete-title">Delete</h2>
-          <p className="console-hint" data-testid="delete-owner-only">
+          <p className="hint" data-testid="delete-owner-only">
             Only an owner of this workspace can delete it.
           </p>
         </section>
