@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useLayoutEffect, useRef, type ReactNode } from 'react';
 import type { WorkspaceSummary } from '@enclave/shared';
 import { Icon, type IconName } from '@enclave/ui';
 import { Link, navigate } from '../app/router';
@@ -36,6 +36,12 @@ export function ConsoleShell({
 }) {
   const me = useMe();
   const current = (active: boolean) => (active ? ('page' as const) : undefined);
+  // <main> outlives the pages shown in it: another section or workspace starts at its top.
+  const main = useRef<HTMLElement>(null);
+  const place = `${workspace?.id ?? ''}/${section}`;
+  useLayoutEffect(() => {
+    main.current?.scrollTo({ top: 0 });
+  }, [place]);
   return (
     <div className="app-shell console-shell">
       <nav className="sidebar" aria-label="Console">
@@ -117,7 +123,9 @@ export function ConsoleShell({
           <SignOutButton />
         </div>
       </nav>
-      <main className="main-area console-main" id="main">
+      {/* The one scroll container of every page, in the tab order so that a keyboard can scroll a
+          page that holds no control (axe: scrollable-region-focusable); no page scrolls itself. */}
+      <main className="main-area console-main" id="main" tabIndex={0} ref={main}>
         {children}
       </main>
     </div>

@@ -64,14 +64,7 @@ export function MembersPage() {
   const list = members.data?.items ?? [];
 
   return (
-    // The page scrolls on its own: focusable, so that a keyboard can scroll it when it holds no control.
-    <div
-      className="page console-page members-page"
-      tabIndex={0}
-      role="region"
-      aria-label="Members"
-      data-testid="members-page"
-    >
+    <div className="page console-page members-page" data-testid="members-page">
       {isAdmin && <MembersLive workspaceId={workspaceId} onChange={refresh} />}
       <PageHeader
         title="Members"

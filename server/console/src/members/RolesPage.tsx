@@ -83,14 +83,7 @@ export function RolesPage() {
   const holders = (key: string): Member[] => members.data?.items.filter((m) => m.roles.includes(key)) ?? [];
 
   return (
-    // The page scrolls on its own: focusable, so that a keyboard can scroll it when it holds no control.
-    <div
-      className="page console-page roles-page"
-      tabIndex={0}
-      role="region"
-      aria-label="Roles"
-      data-testid="roles-page"
-    >
+    <div className="page console-page roles-page" data-testid="roles-page">
       <PageHeader
         title="Roles"
         intro="What each role lets a member do. Give members several roles and their rights add up; custom roles give record rights per entity type and manage nothing."

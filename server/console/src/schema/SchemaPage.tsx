@@ -70,14 +70,7 @@ export function SchemaPage() {
   };
 
   return (
-    // The page scrolls on its own: focusable, so that a keyboard can scroll it when it holds no control.
-    <div
-      className="page console-page schema-page"
-      tabIndex={0}
-      role="region"
-      aria-label="Schema"
-      data-testid="schema-page"
-    >
+    <div className="page console-page schema-page" data-testid="schema-page">
       <PageHeader
         title="Schema"
         intro={
