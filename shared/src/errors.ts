@@ -81,3 +81,15 @@ export function issuesOf(error: z.ZodError): ErrorIssue[] {
     message: issue.message,
   }));
 }
+
+/**
+ * The field issues a client can show from a refusal's `details`: only a `validation_failed` carries
+ * them, and anything in `details` that is not an issue is dropped rather than trusted.
+ */
+export function issuesIn(code: string, details: unknown): ErrorIssue[] {
+  if (code !== 'validation_failed' || !Array.isArray(details)) return [];
+  return details.flatMap((issue: unknown) => {
+    const parsed = ErrorIssue.safeParse(issue);
+    return parsed.success ? [parsed.data] : [];
+  });
+}

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
-  ErrorIssue,
+  issuesIn,
+  type ErrorIssue,
   type IpcEvent,
   type IpcEventChannel,
   type IpcInvokeChannel,
@@ -24,11 +25,7 @@ export class BridgeError extends Error {
 
   /** The field issues of a `validation_failed` refusal (paths and messages), or none. */
   get issues(): ErrorIssue[] {
-    if (this.code !== 'validation_failed' || !Array.isArray(this.details)) return [];
-    return this.details.flatMap((issue: unknown) => {
-      const parsed = ErrorIssue.safeParse(issue);
-      return parsed.success ? [parsed.data] : [];
-    });
+    return issuesIn(this.code, this.details);
   }
 }
 

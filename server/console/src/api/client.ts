@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { ErrorBody, ErrorIssue, routes, type ErrorCode, type RouteName } from '@enclave/shared';
+import {
+  ErrorBody,
+  issuesIn,
+  routes,
+  type ErrorCode,
+  type ErrorIssue,
+  type RouteName,
+} from '@enclave/shared';
 
 type Route<N extends RouteName> = (typeof routes)[N];
 
@@ -29,11 +36,7 @@ export class ApiError extends Error {
 
   /** The field issues of a `validation_failed` refusal (paths and messages), or none. */
   get issues(): ErrorIssue[] {
-    if (this.code !== 'validation_failed' || !Array.isArray(this.details)) return [];
-    return this.details.flatMap((issue: unknown) => {
-      const parsed = ErrorIssue.safeParse(issue);
-      return parsed.success ? [parsed.data] : [];
-    });
+    return issuesIn(this.code, this.details);
   }
 
   /** The message of the issue at `path` (e.g. `fields.0.key`), for showing next to its field. */
