@@ -1,5 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
-import { PASSWORD_MIN, type SessionInfo } from '@enclave/shared';
+import type { SessionInfo } from '@enclave/shared';
 import {
   ConfirmDialog,
   ErrorNote,
@@ -13,7 +13,7 @@ import {
 import { asApiError, call } from '../api/client';
 import { useResource, type Resource } from '../api/use-resource';
 import { useMe } from '../app/session';
-import { Field, fieldIssue, FormError } from '../auth/auth-form';
+import { Field, FormError, NewPasswordField } from '../auth/auth-form';
 import { PageHeader } from '../layout/ConsoleShell';
 import './account.css';
 
@@ -98,15 +98,13 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
           error={error?.issueAt('body.currentPassword') ? 'This is not your current password.' : undefined}
           testId="password-current"
         />
-        <Field
+        <NewPasswordField
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
+          issueLabel="The new password"
+          field="newPassword"
+          error={error}
           value={next}
-          onChange={(event) => setNext(event.target.value)}
-          error={fieldIssue(error, 'newPassword', 'The new password')}
-          hint={`At least ${PASSWORD_MIN} characters.`}
+          onValue={setNext}
           testId="password-new"
         />
         <div className="actions">

@@ -2,7 +2,7 @@ import { useState, type SyntheticEvent } from 'react';
 import { CenteredScreen, useAction } from '@enclave/ui';
 import { asApiError, call } from '../api/client';
 import { Link, useQuery } from '../app/router';
-import { Field, fieldIssue, FormError } from './auth-form';
+import { DonePanel, Field, fieldIssue, FormError } from './auth-form';
 
 /**
  * Asks for a password reset link. The answer is the server's one generic sentence, the same for
@@ -23,17 +23,19 @@ export function ForgotPasswordPage() {
 
   if (answer)
     return (
-      <CenteredScreen icon="check" title="Check your email" testId="forgot-password-sent">
-        <p className="lead" data-testid="forgot-password-message">
-          {answer}
-        </p>
-        <p>The link works once, for one hour. If nothing arrives, check the address and try again.</p>
-        <div className="actions">
+      <DonePanel
+        title="Check your email"
+        testId="forgot-password-sent"
+        lead={answer}
+        leadTestId="forgot-password-message"
+        action={
           <Link to="/sign-in" className="button">
             Back to sign-in
           </Link>
-        </div>
-      </CenteredScreen>
+        }
+      >
+        <p>The link works once, for one hour. If nothing arrives, check the address and try again.</p>
+      </DonePanel>
     );
   return (
     <CenteredScreen icon="key" title="Reset your password" testId="forgot-password-page">

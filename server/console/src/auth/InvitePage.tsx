@@ -2,7 +2,7 @@ import { CenteredScreen, ErrorNote, Spinner, useAction } from '@enclave/ui';
 import { asApiError, call, type ApiError } from '../api/client';
 import { Link, navigate, useQuery } from '../app/router';
 import { useSession } from '../app/session';
-import { LinkRefused } from './auth-form';
+import { IncompleteLink, LinkRefused } from './auth-form';
 import { invitePath } from './SignUpPage';
 
 /** Words for a refused acceptance, by cause; `email` is the signed-in account's address. */
@@ -49,28 +49,15 @@ export function InvitePage() {
     !token ||
     (error?.code === 'validation_failed' &&
       (error.issueAt('params.workspaceId') !== undefined || error.issueAt('body.token') !== undefined));
-  if (malformed)
-    return (
-      <LinkRefused
-        action={
-          <Link to="/workspaces" className="button">
-            Go to your workspaces
-          </Link>
-        }
-      >
-        This invitation link is incomplete. Open it again from the email, or copy the whole address, token and
-        all.
-      </LinkRefused>
-    );
+  const toWorkspaces = (
+    <Link to="/workspaces" className="button">
+      Go to your workspaces
+    </Link>
+  );
+  if (malformed) return <IncompleteLink action={toWorkspaces} link="This invitation link" />;
   if (error?.code === 'gone')
     return (
-      <LinkRefused
-        action={
-          <Link to="/workspaces" className="button">
-            Go to your workspaces
-          </Link>
-        }
-      >
+      <LinkRefused action={toWorkspaces}>
         This link has expired or was already used; ask the person who invited you for a new one.
       </LinkRefused>
     );

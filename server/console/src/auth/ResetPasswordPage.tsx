@@ -1,10 +1,17 @@
 import { useState, type SyntheticEvent } from 'react';
-import { PASSWORD_MIN } from '@enclave/shared';
 import { CenteredScreen, useAction } from '@enclave/ui';
 import { asApiError, call } from '../api/client';
 import { Link, useQuery } from '../app/router';
 import { useSession } from '../app/session';
-import { Field, fieldIssue, FormError, isLinkRefusal, LinkRefused } from './auth-form';
+import {
+  DonePanel,
+  FormError,
+  IncompleteLink,
+  isLinkRefusal,
+  LinkRefused,
+  NewPasswordField,
+  RepeatPasswordField,
+} from './auth-form';
 
 /**
  * A new password from the link in the reset email, typed twice (a typo here would lock the person
@@ -34,12 +41,7 @@ export function ResetPasswordPage() {
       Ask for a new link
     </Link>
   );
-  if (!token)
-    return (
-      <LinkRefused action={askAgain}>
-        This link is incomplete. Open it again from the email, or copy the whole address, token and all.
-      </LinkRefused>
-    );
+  if (!token) return <IncompleteLink action={askAgain} />;
   if (isLinkRefusal(reset.error, ['bad_request', 'gone']))
     return (
       <LinkRefused action={askAgain}>
@@ -48,16 +50,16 @@ export function ResetPasswordPage() {
     );
   if (done)
     return (
-      <CenteredScreen icon="check" title="Your password is changed" testId="reset-password-done">
-        <p className="lead">
-          Every session of your account has ended, in every browser: sign in again with the new password.
-        </p>
-        <div className="actions">
+      <DonePanel
+        title="Your password is changed"
+        testId="reset-password-done"
+        lead="Every session of your account has ended, in every browser: sign in again with the new password."
+        action={
           <Link to="/sign-in" className="button primary" data-testid="reset-password-sign-in">
             Sign in
           </Link>
-        </div>
-      </CenteredScreen>
+        }
+      />
     );
 
   const error = reset.error;
@@ -65,28 +67,21 @@ export function ResetPasswordPage() {
     <CenteredScreen icon="key" title="Choose a new password" testId="reset-password-page">
       <form className="form" onSubmit={submit} noValidate>
         <FormError error={error} fields={['newPassword']} testId="reset-password-error" />
-        <Field
+        <NewPasswordField
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
+          field="newPassword"
+          error={error}
           value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={fieldIssue(error, 'newPassword', 'The password')}
-          hint={`At least ${PASSWORD_MIN} characters.`}
+          onValue={setPassword}
           testId="reset-password-new"
         />
-        <Field
-          label="New password again"
-          type="password"
-          autoComplete="new-password"
-          required
+        <RepeatPasswordField
           value={repeat}
-          onChange={(event) => {
-            setRepeat(event.target.value);
+          onValue={(value) => {
+            setRepeat(value);
             setMismatch(false);
           }}
-          error={mismatch ? 'The two passwords are not the same. Type the new password again.' : undefined}
+          mismatch={mismatch}
           testId="reset-password-repeat"
         />
         <p className="hint">Setting it signs you out in every browser. Paired desktop apps stay paired.</p>

@@ -1,10 +1,9 @@
 import { useState, type SyntheticEvent } from 'react';
-import { PASSWORD_MIN } from '@enclave/shared';
 import { CenteredScreen, useAction } from '@enclave/ui';
 import { asApiError, call } from '../api/client';
 import { Link, navigate, useQuery } from '../app/router';
 import { useSession } from '../app/session';
-import { Field, fieldIssue, FormError, isLinkRefusal, LinkRefused } from './auth-form';
+import { FormError, isLinkRefusal, LinkRefused, NewAccountFields } from './auth-form';
 
 const FIELDS = ['name', 'email', 'password'] as const;
 
@@ -19,6 +18,7 @@ export function SetupPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const setters = { name: setName, email: setEmail, password: setPassword };
   const setup = useAction(async () => {
     const me = await call('setup', { body: { token, name, email, password } });
     setMe(me);
@@ -57,36 +57,12 @@ export function SetupPage() {
       </p>
       <form className="form" onSubmit={submit} noValidate>
         <FormError error={error} fields={FIELDS} testId="setup-error" />
-        <Field
-          label="Your name"
-          autoComplete="name"
-          required
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          error={fieldIssue(error, 'name', 'Your name')}
-          testId="setup-name"
-        />
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={fieldIssue(error, 'email', 'Email')}
-          hint="You sign in with it; it is trusted as it is, without a confirmation email."
-          testId="setup-email"
-        />
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={fieldIssue(error, 'password', 'The password')}
-          hint={`At least ${PASSWORD_MIN} characters. A sentence you remember works well.`}
-          testId="setup-password"
+        <NewAccountFields
+          values={{ name, email, password }}
+          onChange={(field, value) => setters[field](value)}
+          error={error}
+          emailHint="You sign in with it; it is trusted as it is, without a confirmation email."
+          testIds="setup"
         />
         <div className="actions">
           <button type="submit" className="button primary" disabled={setup.busy} data-testid="setup-submit">

@@ -1,9 +1,8 @@
 import { useState, type SyntheticEvent } from 'react';
-import { PASSWORD_MIN } from '@enclave/shared';
 import { CenteredScreen, useAction } from '@enclave/ui';
 import { asApiError, call, type ApiError } from '../api/client';
 import { Link, useQuery } from '../app/router';
-import { Field, fieldIssue, FormError } from './auth-form';
+import { DonePanel, FormError, NewAccountFields } from './auth-form';
 
 const FIELDS = ['name', 'email', 'password'] as const;
 
@@ -38,6 +37,7 @@ export function SignUpPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const setters = { name: setName, email: setEmail, password: setPassword };
   const [accepted, setAccepted] = useState<string | null>(null);
   const signUp = useAction(async () => {
     const answer = await call('signUp', { body: { name, email, password, invitation } });
@@ -53,15 +53,12 @@ export function SignUpPage() {
     : '';
   if (accepted) {
     return (
-      <CenteredScreen icon="check" title="Check your email" testId="sign-up-accepted">
-        <p className="lead" data-testid="sign-up-message">
-          {accepted}
-        </p>
-        <p>
-          Open the link in that email to confirm your address; it works for 24 hours.{' '}
-          {invitation ? 'Then come back here and sign in to accept the invitation.' : 'Then sign in.'}
-        </p>
-        <div className="actions">
+      <DonePanel
+        title="Check your email"
+        testId="sign-up-accepted"
+        lead={accepted}
+        leadTestId="sign-up-message"
+        action={
           <Link
             to={`/sign-in?email=${encodeURIComponent(email.trim())}${next && `&${next}`}`}
             className="button primary"
@@ -69,8 +66,13 @@ export function SignUpPage() {
           >
             {invitation ? 'Sign in to accept the invitation' : 'Go to sign-in'}
           </Link>
-        </div>
-      </CenteredScreen>
+        }
+      >
+        <p>
+          Open the link in that email to confirm your address; it works for 24 hours.{' '}
+          {invitation ? 'Then come back here and sign in to accept the invitation.' : 'Then sign in.'}
+        </p>
+      </DonePanel>
     );
   }
 
@@ -91,35 +93,11 @@ export function SignUpPage() {
           }
           testId="sign-up-error"
         />
-        <Field
-          label="Your name"
-          autoComplete="name"
-          required
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          error={fieldIssue(error, 'name', 'Your name')}
-          testId="sign-up-name"
-        />
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={fieldIssue(error, 'email', 'Email')}
-          testId="sign-up-email"
-        />
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={fieldIssue(error, 'password', 'The password')}
-          hint={`At least ${PASSWORD_MIN} characters. A sentence you remember works well.`}
-          testId="sign-up-password"
+        <NewAccountFields
+          values={{ name, email, password }}
+          onChange={(field, value) => setters[field](value)}
+          error={error}
+          testIds="sign-up"
         />
         <div className="actions">
           <button

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { CenteredScreen, useAction } from '@enclave/ui';
 import { asApiError, call } from '../api/client';
 import { Link, useQuery } from '../app/router';
-import { FormError, isLinkRefusal, LinkRefused } from './auth-form';
+import { DonePanel, FormError, IncompleteLink, isLinkRefusal, LinkRefused } from './auth-form';
 
 /**
  * Confirms an email address from the link in the verification email. It asks for a click rather
@@ -21,12 +21,7 @@ export function VerifyEmailPage() {
       Go to sign-in
     </Link>
   );
-  if (!token)
-    return (
-      <LinkRefused action={signIn}>
-        This link is incomplete. Open it again from the email, or copy the whole address, token and all.
-      </LinkRefused>
-    );
+  if (!token) return <IncompleteLink action={signIn} />;
   if (isLinkRefusal(verify.error, ['bad_request', 'gone']))
     return (
       <LinkRefused action={signIn}>
@@ -36,10 +31,12 @@ export function VerifyEmailPage() {
     );
   if (confirmed)
     return (
-      <CenteredScreen icon="check" title="Your email address is confirmed" testId="verify-email-done">
-        <p className="lead">You can now sign in to Enclave.</p>
-        <div className="actions">{signIn}</div>
-      </CenteredScreen>
+      <DonePanel
+        title="Your email address is confirmed"
+        testId="verify-email-done"
+        lead="You can now sign in to Enclave."
+        action={signIn}
+      />
     );
   return (
     <CenteredScreen icon="check" title="Confirm your email address" testId="verify-email-page">

@@ -1,4 +1,5 @@
 import { useId, type InputHTMLAttributes, type ReactNode, type Ref } from 'react';
+import { PASSWORD_MIN } from '@enclave/shared';
 import { CenteredScreen, ErrorNote } from '@enclave/ui';
 import type { ApiError } from '../api/client';
 import './auth.css';
@@ -107,6 +108,158 @@ export function LinkRefused({ children, action }: { children: ReactNode; action:
       </p>
       <div className="actions">{action}</div>
     </CenteredScreen>
+  );
+}
+
+/** A one-time link opened without its token, or cut short: how to get the whole of it. */
+export function IncompleteLink({ action, link = 'This link' }: { action: ReactNode; link?: string }) {
+  return (
+    <LinkRefused action={action}>
+      {link} is incomplete. Open it again from the email, or copy the whole address, token and all.
+    </LinkRefused>
+  );
+}
+
+/** The page after a form has done its work: what happened, what comes next, and where to go. */
+export function DonePanel({
+  title,
+  lead,
+  leadTestId,
+  children,
+  action,
+  testId,
+}: {
+  title: string;
+  lead: ReactNode;
+  leadTestId?: string;
+  children?: ReactNode;
+  action: ReactNode;
+  testId: string;
+}) {
+  return (
+    <CenteredScreen icon="check" title={title} testId={testId}>
+      <p className="lead" data-testid={leadTestId}>
+        {lead}
+      </p>
+      {children}
+      <div className="actions">{action}</div>
+    </CenteredScreen>
+  );
+}
+
+/** The words under a new password: the server's length rule, and advice where there is room. */
+const NEW_PASSWORD_HINT = `At least ${PASSWORD_MIN} characters.`;
+const NEW_PASSWORD_ADVICE = `${NEW_PASSWORD_HINT} A sentence you remember works well.`;
+
+/** A new password, with the length rule under it and the server's issue for `field` in its place. */
+export function NewPasswordField({
+  label,
+  issueLabel = 'The password',
+  field,
+  error,
+  value,
+  onValue,
+  advice = false,
+  testId,
+}: {
+  label: string;
+  issueLabel?: string;
+  /** The body field the server names in its issues. */
+  field: string;
+  error: ApiError | null;
+  value: string;
+  onValue: (value: string) => void;
+  /** Say how to pick one, for a first password. */
+  advice?: boolean;
+  testId: string;
+}) {
+  return (
+    <Field
+      label={label}
+      type="password"
+      autoComplete="new-password"
+      required
+      value={value}
+      onChange={(event) => onValue(event.target.value)}
+      error={fieldIssue(error, field, issueLabel)}
+      hint={advice ? NEW_PASSWORD_ADVICE : NEW_PASSWORD_HINT}
+      testId={testId}
+    />
+  );
+}
+
+/** The new password typed again; a typo in a reset would lock the person out again. */
+export function RepeatPasswordField({
+  value,
+  onValue,
+  mismatch,
+  testId,
+}: {
+  value: string;
+  onValue: (value: string) => void;
+  mismatch: boolean;
+  testId: string;
+}) {
+  return (
+    <Field
+      label="New password again"
+      type="password"
+      autoComplete="new-password"
+      required
+      value={value}
+      onChange={(event) => onValue(event.target.value)}
+      error={mismatch ? 'The two passwords are not the same. Type the new password again.' : undefined}
+      testId={testId}
+    />
+  );
+}
+
+/** The fields of a new account: name, email and a first password; `testIds` prefixes each id. */
+export function NewAccountFields({
+  values,
+  onChange,
+  error,
+  emailHint,
+  testIds,
+}: {
+  values: { name: string; email: string; password: string };
+  onChange: (field: 'name' | 'email' | 'password', value: string) => void;
+  error: ApiError | null;
+  emailHint?: ReactNode;
+  testIds: string;
+}) {
+  return (
+    <>
+      <Field
+        label="Your name"
+        autoComplete="name"
+        required
+        value={values.name}
+        onChange={(event) => onChange('name', event.target.value)}
+        error={fieldIssue(error, 'name', 'Your name')}
+        testId={`${testIds}-name`}
+      />
+      <Field
+        label="Email"
+        type="email"
+        autoComplete="username"
+        required
+        value={values.email}
+        onChange={(event) => onChange('email', event.target.value)}
+        error={fieldIssue(error, 'email', 'Email')}
+        hint={emailHint}
+        testId={`${testIds}-email`}
+      />
+      <NewPasswordField
+        label="Password"
+        field="password"
+        error={error}
+        value={values.password}
+        onValue={(value) => onChange('password', value)}
+        advice
+        testId={`${testIds}-password`}
+      />
+    </>
   );
 }
 
