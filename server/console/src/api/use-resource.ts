@@ -22,19 +22,36 @@ interface Loaded<T> {
 /**
  * Data a page loads from the API. `key` names what is loaded: a new key loads again, what was
  * loaded for the old key is not shown for the new one, and an older answer arriving late is dropped.
+ *
+ * `merge` is for pages that also change the data from live events: an answer fetched before an
+ * event may arrive after it, so the answer is merged into the data as it is at that moment (inside
+ * the state update), never laid over it.
  */
-export function useResource<T>(key: string, load: () => Promise<T>): Resource<T> {
+export function useResource<T>(
+  key: string,
+  load: () => Promise<T>,
+  merge?: (current: T | undefined, fetched: T) => T,
+): Resource<T> {
   const [state, setState] = useState<Loaded<T>>({ key, data: undefined, error: null, loading: true });
   const latest = useRef(0);
   const loader = useRef(load);
+  const merger = useRef(merge);
   useEffect(() => {
     loader.current = load;
+    merger.current = merge;
   });
   const fetchFor = useCallback(async (forKey: string) => {
     const ticket = ++latest.current;
     try {
-      const data = await loader.current();
-      if (ticket === latest.current) setState({ key: forKey, data, error: null, loading: false });
+      const fetched = await loader.current();
+      if (ticket !== latest.current) return;
+      const combine = merger.current;
+      setState((previous) => ({
+        key: forKey,
+        data: combine ? combine(previous.key === forKey ? previous.data : undefined, fetched) : fetched,
+        error: null,
+        loading: false,
+      }));
     } catch (failure) {
       if (ticket === latest.current)
         setState((previous) => ({

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useCallback, useId, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { Device, LiveEvent, Pairing, PairingCreated } from '@enclave/shared';
 import { ConfirmDialog, ErrorNote, formatDateTime, Icon, Spinner, useAction, useNow } from '@enclave/ui';
@@ -54,23 +54,25 @@ export function DevicesPage() {
 
   // What the page knows live: a list fetched again (on reconnect) is merged into it, so that an
   // answer computed before an event does not undo what the event said.
-  const knownDevices = useRef<Device[] | undefined>(undefined);
-  const knownPairings = useRef<Pairing[] | undefined>(undefined);
-  const devices = useResource(`devices:${workspaceId}`, async () => {
-    const { items } = await call('listDevices', { params: { workspaceId } });
-    return mergeDeviceList(knownDevices.current, items);
-  });
-  const pairings = useResource(`pairings:${workspaceId}`, async () => {
-    const { items } = await call('listPairings', { params: { workspaceId } });
-    return mergePairingList(knownPairings.current, items);
-  });
+  const devices = useResource(
+    `devices:${workspaceId}`,
+    async () => {
+      const { items } = await call('listDevices', { params: { workspaceId } });
+      return items;
+    },
+    mergeDeviceList,
+  );
+  const pairings = useResource(
+    `pairings:${workspaceId}`,
+    async () => {
+      const { items } = await call('listPairings', { params: { workspaceId } });
+      return items;
+    },
+    mergePairingList,
+  );
   const members = useResource(`members:${workspaceId}`, () =>
     call('listMembers', { params: { workspaceId } }),
   );
-  useEffect(() => {
-    knownDevices.current = devices.data;
-    knownPairings.current = pairings.data;
-  }, [devices.data, pairings.data]);
 
   const { setData: setDevices, reload: reloadDevices } = devices;
   const { setData: setPairings, reload: reloadPairings } = pairings;
