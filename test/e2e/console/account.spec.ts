@@ -1,30 +1,20 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { TestClient } from '../../../server/src/test-support/test-client';
-import {
-  createUser,
-  startTestServer,
-  TEST_PASSWORD,
-  type TestServer,
-} from '../../../server/src/test-support/test-server';
+import { createUser, TEST_PASSWORD, type TestServer } from '../../../server/src/test-support/test-server';
 import {
   CONSOLE_VIEWPORT,
   consoleUrl,
   expectAccessible,
   screenshot,
   signIn,
+  useConsoleServer,
   watchPage,
 } from './console-support';
 
-test.use({ viewport: CONSOLE_VIEWPORT });
-
 let t: TestServer;
 
-test.beforeAll(async () => {
-  t = await startTestServer();
-});
-
-test.afterAll(async () => {
-  await t.close();
+useConsoleServer((server) => {
+  t = server;
 });
 
 interface Session {

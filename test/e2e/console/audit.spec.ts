@@ -8,19 +8,16 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
 import {
-  CONSOLE_VIEWPORT,
   consoleUrl,
   expectAccessible,
   screenshot,
   signIn,
+  useConsoleServer,
   watchPage,
 } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
 
 let t: TestServer;
 let owner: TestClient;
@@ -63,8 +60,8 @@ const shownSeqs = async (page: Page) =>
       .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-seq')))
   ).map(Number);
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   owner = await createUser(t, { name: 'Olivia Owner' });
   member = await createUser(t, { name: 'Milo Member' });
   workspaceId = await createWorkspace(owner, 'Acme Legal');
@@ -77,10 +74,6 @@ test.beforeAll(async () => {
     priority: 'urgent',
     status: 'open',
   });
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('filters narrow the list, and the URL keeps them for a link or a reload', async ({ page }) => {

@@ -3,7 +3,6 @@ import type { TestClient } from '../../../server/src/test-support/test-client';
 import {
   createUser,
   createWorkspace,
-  startTestServer,
   TEST_PASSWORD,
   uniqueEmail,
   type TestServer,
@@ -14,10 +13,9 @@ import {
   expectAccessible,
   screenshot,
   signIn,
+  useConsoleServer,
   watchPage,
 } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
 
 const NEW_PASSWORD = 'a brand new and long password';
 
@@ -49,13 +47,13 @@ test.describe.serial('a new server, where sign-up is by invitation only', () => 
   let fresh: TestServer;
   const owner = { name: 'Olive Owner', email: uniqueEmail('owner'), password: TEST_PASSWORD };
 
-  test.beforeAll(async () => {
-    // No account yet: the server prints a setup link, which startTestServer hands over.
-    fresh = await startTestServer({ env: { ENCLAVE_SIGNUP: 'invite' } });
-  });
-  test.afterAll(async () => {
-    await fresh.close();
-  });
+  // No account yet: the server prints a setup link, which startTestServer hands over.
+  useConsoleServer(
+    (server) => {
+      fresh = server;
+    },
+    { env: { ENCLAVE_SIGNUP: 'invite' } },
+  );
 
   test('the printed setup link creates the owner once, signs them in, and is refused in words after', async ({
     page,
@@ -193,11 +191,8 @@ test.describe.serial('a new server, where sign-up is by invitation only', () => 
 test.describe('accounts on a server open to sign-up', () => {
   let t: TestServer;
 
-  test.beforeAll(async () => {
-    t = await startTestServer();
-  });
-  test.afterAll(async () => {
-    await t.close();
+  useConsoleServer((server) => {
+    t = server;
   });
 
   test('sign-up answers generically, the mailed link confirms the address once, then sign-in works', async ({

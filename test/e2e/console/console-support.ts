@@ -2,12 +2,40 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { TestClient } from '../../../server/src/test-support/test-client';
-import { TEST_PASSWORD, type TestServer } from '../../../server/src/test-support/test-server';
+import {
+  startTestServer,
+  TEST_PASSWORD,
+  type TestServer,
+  type TestServerOptions,
+} from '../../../server/src/test-support/test-server';
 
 /** The size every console screenshot is taken at, and the console tests' window. */
 export const CONSOLE_VIEWPORT = { width: 1280, height: 800 };
+
+/**
+ * One real server for the tests of a spec file, or of the `describe` block it is called in (one
+ * server per file keeps the suite fast), in the console tests' window size. It starts before the
+ * tests; `setUp` then gets it, to keep it and to make the people and workspaces the tests share.
+ * `tearDown` runs after the tests, before the server closes.
+ */
+export function useConsoleServer(
+  setUp: (t: TestServer) => Promise<void> | void,
+  options: TestServerOptions & { tearDown?: () => void } = {},
+): void {
+  const { tearDown, ...serverOptions } = options;
+  let server: TestServer | undefined;
+  test.use({ viewport: CONSOLE_VIEWPORT });
+  test.beforeAll(async () => {
+    server = await startTestServer(serverOptions);
+    await setUp(server);
+  });
+  test.afterAll(async () => {
+    tearDown?.();
+    await server?.close();
+  });
+}
 
 const SCREENSHOT_DIR = fileURLToPath(new URL('../../../test-results/console-screenshots', import.meta.url));
 

@@ -20,12 +20,9 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
-import { CONSOLE_VIEWPORT, expectAccessible, screenshot, signIn, watchPage } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
+import { expectAccessible, screenshot, signIn, useConsoleServer, watchPage } from './console-support';
 
 let t: TestServer;
 let owner: TestClient;
@@ -33,18 +30,20 @@ let member: TestClient;
 let ws: string;
 const syncs: RawSync[] = [];
 
-test.beforeAll(async () => {
-  t = await startTestServer();
-  owner = await createUser(t, { name: 'Olivia Owner' });
-  member = await createUser(t, { name: 'Max Member' });
-  ws = await createWorkspace(owner, 'Northwind Devices');
-  await addMember(owner, ws, member, ['member']);
-});
-
-test.afterAll(async () => {
-  for (const sync of syncs) sync.close();
-  await t.close();
-});
+useConsoleServer(
+  async (server) => {
+    t = server;
+    owner = await createUser(t, { name: 'Olivia Owner' });
+    member = await createUser(t, { name: 'Max Member' });
+    ws = await createWorkspace(owner, 'Northwind Devices');
+    await addMember(owner, ws, member, ['member']);
+  },
+  {
+    tearDown: () => {
+      for (const sync of syncs) sync.close();
+    },
+  },
+);
 
 const devicesPath = () => `/w/${ws}/devices`;
 

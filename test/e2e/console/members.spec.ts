@@ -5,13 +5,17 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   TEST_PASSWORD,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
-import { CONSOLE_VIEWPORT, expectAccessible, screenshot, signIn, watchPage } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
+import {
+  CONSOLE_VIEWPORT,
+  expectAccessible,
+  screenshot,
+  signIn,
+  useConsoleServer,
+  watchPage,
+} from './console-support';
 
 let t: TestServer;
 let owner: TestClient;
@@ -63,8 +67,8 @@ async function acceptThroughLink(browser: Browser, link: string, invitee: TestCl
   return { page, context };
 }
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   owner = await createUser(t, { name: 'Olivia Owner' });
   workspaceId = await createWorkspace(owner, 'Harbour Legal');
   const role = await owner.put(`${api()}/roles/billing`, {
@@ -72,10 +76,6 @@ test.beforeAll(async () => {
     permissions: { invoice: { read: true, write: true, delete: false } },
   });
   expect(role.status).toBe(200);
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('an invitation with two roles shows its link once, with a copy button, and the invitee joins through it', async ({

@@ -5,12 +5,9 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
-import { CONSOLE_VIEWPORT, expectAccessible, screenshot, signIn, watchPage } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
+import { expectAccessible, screenshot, signIn, useConsoleServer, watchPage } from './console-support';
 
 let t: TestServer;
 let owner: TestClient;
@@ -57,8 +54,8 @@ async function openRecords(page: Page, user: TestClient, workspaceId: string, se
   await expect(page.getByTestId('records-page')).toBeVisible();
 }
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   owner = await createUser(t, { name: 'Rita Records' });
   viewer = await createUser(t, { name: 'Victor Viewer' });
   member = await createUser(t, { name: 'Mona Member' });
@@ -90,10 +87,6 @@ test.beforeAll(async () => {
   }
   await addMember(owner, editing, viewer, ['viewer']);
   await addMember(owner, editing, member, ['member']);
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('search, sort and filters narrow the list as the server does, a page at a time', async ({ page }) => {

@@ -4,12 +4,9 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
-import { CONSOLE_VIEWPORT, expectAccessible, screenshot, signIn, watchPage } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
+import { expectAccessible, screenshot, signIn, useConsoleServer, watchPage } from './console-support';
 
 let t: TestServer;
 let owner: TestClient;
@@ -18,16 +15,12 @@ let workspaceId: string;
 
 const api = () => `/api/v1/workspaces/${workspaceId}`;
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   owner = await createUser(t, { name: 'Olivia Owner' });
   member = await createUser(t, { name: 'Cleo Clerk' });
   workspaceId = await createWorkspace(owner, 'Harbour Legal');
   await addMember(owner, workspaceId, member, ['viewer']);
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('a custom role that reads one type only gives its holder exactly that through the API', async ({

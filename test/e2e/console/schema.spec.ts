@@ -5,12 +5,9 @@ import {
   addMember,
   createUser,
   createWorkspace,
-  startTestServer,
   type TestServer,
 } from '../../../server/src/test-support/test-server';
-import { CONSOLE_VIEWPORT, expectAccessible, screenshot, signIn, watchPage } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
+import { expectAccessible, screenshot, signIn, useConsoleServer, watchPage } from './console-support';
 
 let t: TestServer;
 let owner: TestClient;
@@ -27,14 +24,10 @@ async function schema(): Promise<WorkspaceSchema> {
 const typeCard = (page: Page, key: string) =>
   page.getByTestId('entity-type').and(page.locator(`[data-key="${key}"]`));
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   owner = await createUser(t, { name: 'Olivia Owner' });
   workspaceId = await createWorkspace(owner, 'Harbour Legal');
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('an admin adds a type; a bad field key is refused next to that field and changes nothing', async ({

@@ -1,27 +1,21 @@
 import { expect, test } from '@playwright/test';
 import type { TestClient } from '../../../server/src/test-support/test-client';
-import { createUser, startTestServer, type TestServer } from '../../../server/src/test-support/test-server';
+import { createUser, type TestServer } from '../../../server/src/test-support/test-server';
 import {
-  CONSOLE_VIEWPORT,
   consoleUrl,
   expectAccessible,
   screenshot,
   signIn,
+  useConsoleServer,
   watchPage,
 } from './console-support';
-
-test.use({ viewport: CONSOLE_VIEWPORT });
 
 let t: TestServer;
 let user: TestClient;
 
-test.beforeAll(async () => {
-  t = await startTestServer();
+useConsoleServer(async (server) => {
+  t = server;
   user = await createUser(t, { name: 'Sam Signin' });
-});
-
-test.afterAll(async () => {
-  await t.close();
 });
 
 test('a wrong password is refused in words, and the right one signs in without a token in script reach', async ({

@@ -10,24 +10,18 @@ import {
   type TestServer,
 } from '../../../server/src/test-support/test-server';
 import {
-  CONSOLE_VIEWPORT,
   consoleUrl,
   expectAccessible,
   screenshot,
   signIn,
+  useConsoleServer,
   watchPage,
 } from './console-support';
 
-test.use({ viewport: CONSOLE_VIEWPORT });
-
 let t: TestServer;
 
-test.beforeAll(async () => {
-  t = await startTestServer();
-});
-
-test.afterAll(async () => {
-  await t.close();
+useConsoleServer((server) => {
+  t = server;
 });
 
 interface Summary {
