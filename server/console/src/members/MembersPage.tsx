@@ -59,6 +59,11 @@ export function MembersPage() {
     void reloadMembers();
     void reloadInvitations();
   }, [reloadMembers, reloadInvitations]);
+  /** What a dialog does when it closes: it goes, and the list it changed, if any, is asked again. */
+  const closed = (close: (none: null) => void, reload: () => Promise<unknown>) => (changed: boolean) => {
+    close(null);
+    if (changed) void reload();
+  };
 
   const pending = invitations.data?.items.filter((i) => i.status === 'pending') ?? [];
   const list = members.data?.items ?? [];
@@ -234,10 +239,7 @@ export function MembersPage() {
           member={editing}
           custom={custom}
           canGrantOwner={isOwner}
-          onDone={(changed) => {
-            setEditing(null);
-            if (changed) void reloadMembers();
-          }}
+          onDone={closed(setEditing, reloadMembers)}
         />
       )}
       {removing && (
@@ -245,20 +247,14 @@ export function MembersPage() {
           workspaceId={workspaceId}
           workspaceName={workspace.name}
           member={removing}
-          onDone={(changed) => {
-            setRemoving(null);
-            if (changed) void reloadMembers();
-          }}
+          onDone={closed(setRemoving, reloadMembers)}
         />
       )}
       {cancelling && (
         <CancelInvitationDialog
           workspaceId={workspaceId}
           invitation={cancelling}
-          onDone={(changed) => {
-            setCancelling(null);
-            if (changed) void reloadInvitations();
-          }}
+          onDone={closed(setCancelling, reloadInvitations)}
         />
       )}
     </div>
