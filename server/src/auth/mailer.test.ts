@@ -128,7 +128,9 @@ describe('SmtpMailer against a local SMTP server', () => {
       expect(mail!.to).toEqual(['grace@client.example']);
       expect(mail!.from).toBe('accounts@enclave.example');
       expect(header(mail!.raw, 'subject')).toBe('Confirm your email address for Enclave');
-      expect(body(mail!.raw)).toMatch(new RegExp(`${server.url}/console/verify-email\\?token=[A-Za-z0-9_-]{43}`));
+      expect(body(mail!.raw)).toMatch(
+        new RegExp(`${server.url}/console/verify-email\\?token=[A-Za-z0-9_-]{43}`),
+      );
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
