@@ -3,6 +3,7 @@ import { CenteredScreen, ErrorNote, useAction } from '@enclave/ui';
 import { asApiError, call } from '../api/client';
 import { Link, navigate, useQuery } from '../app/router';
 import { useSession } from '../app/session';
+import { Field } from './auth-form';
 
 /** Only a console path may be the `next` page: never another site. */
 export function safeNext(next: string | null): string {
@@ -54,28 +55,24 @@ export function SignInPage() {
             testId="sign-in-error"
           />
         )}
-        <label className="field">
-          <span className="field-label">Email</span>
-          <input
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-            data-testid="sign-in-email"
-          />
-        </label>
-        <label className="field">
-          <span className="field-label">Password</span>
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            data-testid="sign-in-password"
-          />
-        </label>
+        <Field
+          label="Email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(event) => setEmail(event.target.value)}
+          testId="sign-in-email"
+        />
+        <Field
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+          testId="sign-in-password"
+        />
         <div className="actions">
           <button
             type="submit"
