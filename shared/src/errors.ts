@@ -29,6 +29,16 @@ export const ErrorCode = z.enum([
   'workspace_unavailable',
   /** The server's disk is full: nothing was written. */
   'storage_full',
+  /** An AI feature or the workspace's AI is switched off; `details.whoCanChange` says who can turn it on. */
+  'ai_disabled',
+  /** The server has no model provider configured; `details.howToEnable` says what to set. */
+  'ai_not_configured',
+  /** The workspace's monthly AI allowance is spent and no top-up is allowed. */
+  'ai_allowance_spent',
+  /** The model provider failed, was overloaded or did not answer in time: nothing was changed. */
+  'ai_unavailable',
+  /** The model's answer could not be used as a plan: nothing was changed. */
+  'ai_plan_invalid',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -71,6 +81,11 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   keychain_unavailable: 503,
   workspace_unavailable: 503,
   storage_full: 507,
+  ai_disabled: 403,
+  ai_not_configured: 503,
+  ai_allowance_spent: 429,
+  ai_unavailable: 503,
+  ai_plan_invalid: 502,
   internal: 500,
 };
 

@@ -16,3 +16,4 @@ export * from './ipc';
 export * from './server-address';
 export * from './system';
 export * from './live';
+export * from './ai/index';

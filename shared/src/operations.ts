@@ -9,36 +9,58 @@ import {
   Signature,
 } from './devices';
 import { IsoDateTime, Key, RecordId, Uuid } from './ids';
-import { nameText } from './names';
+import { nameText, refuseUnsafeCharacters } from './names';
 import { RecordData } from './records';
 import { CustomRole, MemberRoles } from './roles';
 import { EntityTypeDef } from './workspace-schema';
+import { ConstitutionRule, ConstitutionRules, type AiOperationType } from './ai/constitution';
+import { AiSettings } from './ai/settings';
+
+export const RecordCreateOperation = z.strictObject({
+  type: z.literal('record.create'),
+  entityType: Key,
+  id: RecordId.optional(),
+  data: RecordData,
+});
+export const RecordUpdateOperation = z.strictObject({
+  type: z.literal('record.update'),
+  id: RecordId,
+  data: RecordData,
+  expectedRev: z.number().int().positive().optional(),
+});
+export const RecordDeleteOperation = z.strictObject({
+  type: z.literal('record.delete'),
+  id: RecordId,
+  expectedRev: z.number().int().positive().optional(),
+});
+export const RecordRestoreOperation = z.strictObject({ type: z.literal('record.restore'), id: RecordId });
+/** Puts a record back as it was before the given audit event (undo). */
+export const RecordRevertOperation = z.strictObject({ type: z.literal('record.revert'), eventId: Uuid });
+/**
+ * Sends an email from the workspace (e.g. a reply to a ticket): it is queued in the workspace's
+ * outbox and delivered by the server's mailer. Outbound: anything the AI proposes of this kind
+ * waits for a person.
+ */
+export const OutboxSendOperation = z.strictObject({
+  type: z.literal('outbox.send'),
+  to: Email,
+  subject: z.string().trim().min(1).max(200).superRefine(refuseUnsafeCharacters),
+  body: z.string().trim().min(1).max(20_000),
+  /** The record the message is about (a ticket, a client). */
+  recordId: RecordId.optional(),
+});
 
 /**
  * Operations are the only way workspace state changes. The REST API, sync and (later) the AI
  * planner all produce them; the command engine validates, authorises, applies and audits them.
  */
 export const Operation = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('record.create'),
-    entityType: Key,
-    id: RecordId.optional(),
-    data: RecordData,
-  }),
-  z.strictObject({
-    type: z.literal('record.update'),
-    id: RecordId,
-    data: RecordData,
-    expectedRev: z.number().int().positive().optional(),
-  }),
-  z.strictObject({
-    type: z.literal('record.delete'),
-    id: RecordId,
-    expectedRev: z.number().int().positive().optional(),
-  }),
-  z.strictObject({ type: z.literal('record.restore'), id: RecordId }),
-  /** Puts a record back as it was before the given audit event (undo). */
-  z.strictObject({ type: z.literal('record.revert'), eventId: Uuid }),
+  RecordCreateOperation,
+  RecordUpdateOperation,
+  RecordDeleteOperation,
+  RecordRestoreOperation,
+  RecordRevertOperation,
+  OutboxSendOperation,
   z.strictObject({ type: z.literal('schema.putEntityType'), entityType: EntityTypeDef }),
   z.strictObject({ type: z.literal('schema.removeEntityType'), key: Key }),
   z.strictObject({ type: z.literal('role.put'), role: CustomRole }),
@@ -86,7 +108,48 @@ export const Operation = z.discriminatedUnion('type', [
   }),
   /** Notes that the audit log was exported: it changes nothing, and leaves an event saying who took what. */
   z.strictObject({ type: z.literal('audit.export'), format: AuditExportFormat, filter: AuditExportFilter }),
+  z.strictObject({ type: z.literal('ai.putSettings'), settings: AiSettings }),
+  z.strictObject({
+    type: z.literal('ai.putConstitution'),
+    rules: ConstitutionRules,
+    expectedVersion: z.number().int().positive(),
+  }),
+  /**
+   * Runs a pending proposal's operation as the approving person (or an edit of it: the same kind of
+   * operation on the same target), and marks the proposal approved, in one transaction.
+   */
+  z.strictObject({
+    type: z.literal('ai.approveProposal'),
+    proposalId: Uuid,
+    operation: z.lazy(() => AiOperation).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('ai.rejectProposal'),
+    proposalId: Uuid,
+    reason: z.string().trim().min(1).max(500).superRefine(refuseUnsafeCharacters),
+    /** A rule to add to the constitution so the same class of exception does not come back. */
+    addRule: ConstitutionRule.optional(),
+  }),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationType = Operation['type'];
 export type OperationOf<T extends OperationType> = Extract<Operation, { type: T }>;
+
+/**
+ * What the AI may propose: record changes and outbound messages, never members, roles, devices,
+ * schema or the workspace. The model's tools are generated from these schemas.
+ */
+export const AiOperation = z.discriminatedUnion('type', [
+  RecordCreateOperation,
+  RecordUpdateOperation,
+  RecordDeleteOperation,
+  RecordRestoreOperation,
+  RecordRevertOperation,
+  OutboxSendOperation,
+]);
+export type AiOperation = z.infer<typeof AiOperation>;
+
+/** The constitution's list of operation types and this union name the same operations. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const aiOperationTypesAgree: Same<AiOperation['type'], AiOperationType> = true;
+void aiOperationTypesAgree;

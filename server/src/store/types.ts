@@ -1,9 +1,13 @@
 import type {
+  AiFeature,
   AuditCheckpoint,
   AuditEvent,
   AuditQuery,
   CustomRole,
   ListRecordsQuery,
+  PromptLogEntry,
+  Proposal,
+  ProposalStatus,
   WorkspaceRecord,
   WorkspaceSchema,
 } from '@enclave/shared';
@@ -178,6 +182,44 @@ export interface PairingRow {
   cancelledAt: string | null;
 }
 
+/** A message in the workspace's outbox: queued by an `outbox.send` operation, then delivered by the mailer. */
+export interface OutboxRow {
+  id: string;
+  to: string;
+  subject: string;
+  body: string;
+  recordId: string | null;
+  /** The user on whose authority it was sent (the approver, for an AI proposal). */
+  createdBy: string;
+  createdAt: string;
+  status: 'queued' | 'sent' | 'failed';
+  /** When delivery succeeded or last failed. */
+  attemptedAt: string | null;
+  error: string | null;
+}
+
+/** One model call's tokens, for the usage ledger (kept after the prompt log entry is swept). */
+export interface UsageRow {
+  id: string;
+  time: string;
+  userId: string;
+  userLabel: string;
+  feature: AiFeature;
+  inputTokens: number;
+  outputTokens: number;
+  promptLogId: string;
+}
+
+export interface UsageAggregate {
+  feature: AiFeature;
+  userId: string;
+  /** The label of the person's latest call in the period. */
+  userLabel: string;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+}
+
 /** Thrown by `commit` when a pairing was used or cancelled meanwhile; nothing was written. */
 export class PairingUnavailable extends Error {
   constructor(readonly pairingId: string) {
@@ -199,7 +241,10 @@ export type Mutation =
   | { kind: 'device.put'; device: DeviceRow }
   | { kind: 'pairing.put'; pairing: PairingRow }
   /** Marks a pairing used, only if it is still unused and not cancelled; else the commit throws `PairingUnavailable`. */
-  | { kind: 'pairing.consume'; pairingId: string; usedAt: string; deviceId: string };
+  | { kind: 'pairing.consume'; pairingId: string; usedAt: string; deviceId: string }
+  /** Inserts or replaces an AI proposal. */
+  | { kind: 'ai.proposal.put'; proposal: Proposal }
+  | { kind: 'outbox.put'; message: OutboxRow };
 
 /** An audit event before the store gives it its sequence number and hash. */
 export type PendingAuditEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
@@ -276,6 +321,31 @@ export interface WorkspaceStore {
   getPairing(id: string): Promise<PairingRow | null>;
   getPairingByTokenHash(tokenHash: string): Promise<PairingRow | null>;
   listPairings(): Promise<PairingRow[]>;
+
+  getProposal(id: string): Promise<Proposal | null>;
+  /** Newest first (ids are UUIDv7), below `before` (an id) when given. */
+  listProposals(query: { status?: ProposalStatus; before?: string; limit: number }): Promise<Proposal[]>;
+  /** Pending proposals whose `expiresAt` is at or before `now`, oldest first. */
+  listExpiredProposals(now: string, limit: number): Promise<Proposal[]>;
+
+  getOutboxMessage(id: string): Promise<OutboxRow | null>;
+  /** Newest first. */
+  listOutbox(limit: number): Promise<OutboxRow[]>;
+  /** Notes a delivery attempt's result: telemetry of the mailer, not a state change, so not audited. */
+  markOutboxDelivery(id: string, status: 'sent' | 'failed', at: string, error: string | null): Promise<void>;
+
+  /** The prompt log: written outside `commit` (it records calls, not workspace state) and swept after its retention. */
+  addPromptLog(entry: PromptLogEntry): Promise<void>;
+  getPromptLog(id: string): Promise<PromptLogEntry | null>;
+  /** Newest first, below `before` (an id) when given. */
+  listPromptLog(query: { before?: string; limit: number }): Promise<PromptLogEntry[]>;
+  /** Deletes entries older than `time`; says how many. */
+  deletePromptLogBefore(time: string): Promise<number>;
+
+  /** The usage ledger: one row per model call. */
+  addUsage(row: UsageRow): Promise<void>;
+  /** Totals per feature and person of calls at or after `from` and before `to`. */
+  usageBetween(from: string, to: string): Promise<UsageAggregate[]>;
 
   getAuditEvent(id: string): Promise<AuditEvent | null>;
   queryAudit(filter: AuditFilter): Promise<AuditEvent[]>;
