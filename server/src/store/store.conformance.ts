@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, CustomRole, WorkspaceRecord, WorkspaceSchema } from '@enclave/shared';
+import type {
+  AuditEvent,
+  CustomRole,
+  PromptLogEntry,
+  Proposal,
+  WorkspaceRecord,
+  WorkspaceSchema,
+} from '@enclave/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../audit/chain';
 import { verifyChain } from '../audit/verify';
+import { uuidv7 } from '../crypto/uuid7';
 import {
   PairingUnavailable,
   RevisionConflict,
@@ -11,11 +19,14 @@ import {
   type PairingRow,
   type MemberRow,
   type Mutation,
+  type OutboxRow,
   type PendingAuditEvent,
   type PendingChange,
   type RecordListQuery,
   type SessionRow,
   type Store,
+  type UsageAggregate,
+  type UsageRow,
   type UserRow,
   type WorkspaceStore,
 } from './types';
@@ -109,6 +120,96 @@ function makePairing(overrides: Partial<PairingRow> = {}): PairingRow {
     usedAt: null,
     deviceId: null,
     cancelledAt: null,
+    ...overrides,
+  };
+}
+
+/** A proposal filed at `createdAt`; its id is a UUIDv7 of that instant, as the server makes them. */
+function makeProposal(overrides: Partial<Proposal> = {}): Proposal {
+  const createdAt = overrides.createdAt ?? at(0);
+  return {
+    id: uuidv7(Date.parse(createdAt)),
+    status: 'pending',
+    feature: 'assistant',
+    category: 'records',
+    requestedBy: { kind: 'user', id: randomUUID(), label: 'ada@example.com' },
+    request: 'Mark invoice INV-0089 as paid',
+    operation: { type: 'record.update', id: 'inv-0089', data: { status: 'paid' }, expectedRev: 3 },
+    summary: 'Update invoice INV-0089: status → paid',
+    risk: 'high',
+    provenance: [{ path: 'data.status', source: 'request', recordIds: [], sensitive: true }],
+    reasons: ['highRisk', 'ruleRequiresApproval'],
+    fromRecordText: false,
+    confidence: 0.82,
+    rationale: 'The request names the invoice and the status "paid" — Grüße 👋',
+    ruleIds: ['payments-need-approval'],
+    constitutionVersion: 2,
+    promptLogId: uuidv7(Date.parse(createdAt)),
+    createdAt,
+    expiresAt: new Date(Date.parse(createdAt) + 7 * 24 * 60 * 60_000).toISOString(),
+    decidedBy: null,
+    decidedAt: null,
+    rejectReason: null,
+    executedEventId: null,
+    edited: false,
+    ...overrides,
+  };
+}
+
+function makeOutboxMessage(overrides: Partial<OutboxRow> = {}): OutboxRow {
+  const createdAt = overrides.createdAt ?? at(0);
+  return {
+    id: uuidv7(Date.parse(createdAt)),
+    to: 'client@example.com',
+    subject: 'Your invoice INV-0089',
+    body: 'Dear client,\n\nThank you for your payment.\n— Acme',
+    recordId: 'inv-0089',
+    createdBy: randomUUID(),
+    createdAt,
+    status: 'queued',
+    attemptedAt: null,
+    error: null,
+    ...overrides,
+  };
+}
+
+function makePromptLogEntry(overrides: Partial<PromptLogEntry> = {}): PromptLogEntry {
+  const time = overrides.time ?? at(0);
+  return {
+    id: uuidv7(Date.parse(time)),
+    time,
+    userId: randomUUID(),
+    feature: 'assistant',
+    model: 'claude-sonnet-4-5',
+    request: {
+      system: 'You act for ada@example.com.',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Mark INV-0089 paid — Grüße 👋' }] }],
+      max_tokens: 1024,
+    },
+    response: {
+      stop_reason: 'tool_use',
+      content: [{ type: 'tool_use', name: 'record_update', input: { id: 'inv-0089', data: { paid: true } } }],
+    },
+    inputTokens: 1200,
+    outputTokens: 85,
+    latencyMs: 930,
+    outcome: 'ok',
+    error: null,
+    ...overrides,
+  };
+}
+
+function makeUsage(overrides: Partial<UsageRow> = {}): UsageRow {
+  const time = overrides.time ?? at(0);
+  return {
+    id: uuidv7(Date.parse(time)),
+    time,
+    userId: randomUUID(),
+    userLabel: 'ada@example.com',
+    feature: 'assistant',
+    inputTokens: 100,
+    outputTokens: 10,
+    promptLogId: uuidv7(Date.parse(time)),
     ...overrides,
   };
 }
@@ -1379,6 +1480,327 @@ export function describeStoreConformance(
         );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         expect(await ws.listDevices()).toHaveLength(1);
+      });
+    });
+
+    describe('workspace: AI proposals, outbox, prompt log and usage', () => {
+      let ws: WorkspaceStore;
+      beforeEach(async () => {
+        ws = await newWorkspace();
+      });
+
+      const change = (...mutations: Mutation[]): PendingChange => ({ event: makeEvent(), mutations });
+      const propose = (proposal: Proposal): PendingChange => change({ kind: 'ai.proposal.put', proposal });
+      const ids = (items: readonly { id: string }[]) => items.map((i) => i.id);
+
+      it('files a proposal through commit with its audit event, and replaces it when it is decided', async () => {
+        const proposal = makeProposal({ createdAt: at(1) });
+        const filed = await ws.commit([
+          {
+            event: makeEvent({ action: 'ai.proposal.file', after: proposal }),
+            mutations: [{ kind: 'ai.proposal.put', proposal }],
+          },
+        ]);
+        expect(await ws.getProposal(proposal.id)).toEqual(proposal);
+        const fileEvent = only(filed.events);
+        expect(fileEvent).toMatchObject({ seq: 1, action: 'ai.proposal.file', after: proposal });
+        expect(await ws.getAuditEvent(fileEvent.id)).toEqual(fileEvent);
+
+        const approved: Proposal = {
+          ...proposal,
+          status: 'approved',
+          operation: { type: 'record.update', id: 'inv-0089', data: { status: 'paid', note: 'edited' } },
+          decidedBy: { kind: 'user', id: randomUUID(), label: 'owner@example.com' },
+          decidedAt: at(2),
+          executedEventId: randomUUID(),
+          edited: true,
+        };
+        const decided = await ws.commit([
+          {
+            event: makeEvent({ action: 'ai.proposal.approve' }),
+            mutations: [{ kind: 'ai.proposal.put', proposal: approved }],
+          },
+        ]);
+        expect(only(decided.events).seq).toBe(2);
+        expect(await ws.getProposal(proposal.id)).toEqual(approved);
+        // Replaced, not added: one proposal, listed under its new status only.
+        expect(await ws.listProposals({ limit: 10 })).toEqual([approved]);
+        expect(await ws.listProposals({ status: 'pending', limit: 10 })).toEqual([]);
+        expect(await ws.listProposals({ status: 'approved', limit: 10 })).toEqual([approved]);
+        expect(await ws.getProposal(uuidv7())).toBeNull();
+        expect(await verifyChain(ws)).toMatchObject({ ok: true, checked: 2 });
+      });
+
+      it('lists proposals newest first, by status, a page at a time below an id', async () => {
+        const statuses = ['pending', 'approved', 'pending', 'rejected', 'pending', 'expired'] as const;
+        const proposals = statuses.map((status, i) => makeProposal({ status, createdAt: at(i) }));
+        const [p0, p1, p2, p3, p4, p5] = proposals as [
+          Proposal,
+          Proposal,
+          Proposal,
+          Proposal,
+          Proposal,
+          Proposal,
+        ];
+        // Filed out of order: the listing follows the ids, not the order of writing.
+        await ws.commit([propose(p3), propose(p0), propose(p5)]);
+        await ws.commit([propose(p1), propose(p4), propose(p2)]);
+
+        expect(ids(await ws.listProposals({ limit: 50 }))).toEqual(ids([p5, p4, p3, p2, p1, p0]));
+        expect(ids(await ws.listProposals({ limit: 2 }))).toEqual(ids([p5, p4]));
+        expect(ids(await ws.listProposals({ before: p4.id, limit: 2 }))).toEqual(ids([p3, p2]));
+        expect(ids(await ws.listProposals({ before: p1.id, limit: 50 }))).toEqual(ids([p0]));
+        expect(await ws.listProposals({ before: p0.id, limit: 50 })).toEqual([]);
+
+        expect(ids(await ws.listProposals({ status: 'pending', limit: 50 }))).toEqual(ids([p4, p2, p0]));
+        expect(ids(await ws.listProposals({ status: 'pending', limit: 1 }))).toEqual(ids([p4]));
+        expect(ids(await ws.listProposals({ status: 'pending', before: p4.id, limit: 50 }))).toEqual(
+          ids([p2, p0]),
+        );
+        // `before` is an id, whatever that proposal's status: paging on from a page's last item.
+        expect(ids(await ws.listProposals({ status: 'pending', before: p3.id, limit: 50 }))).toEqual(
+          ids([p2, p0]),
+        );
+        expect(await ws.listProposals({ status: 'rejected', limit: 50 })).toEqual([p3]);
+        expect(await ws.listProposals({ status: 'expired', before: p5.id, limit: 50 })).toEqual([]);
+      });
+
+      it('finds for the expiry sweep only pending proposals whose time is up, the longest overdue first', async () => {
+        const dueFirst = makeProposal({ createdAt: at(1), expiresAt: at(10) });
+        const dueNow = makeProposal({ createdAt: at(2), expiresAt: at(20) });
+        const notYet = makeProposal({ createdAt: at(3), expiresAt: at(21) });
+        const decided = [
+          makeProposal({ createdAt: at(4), expiresAt: at(5), status: 'approved', decidedAt: at(4) }),
+          makeProposal({ createdAt: at(5), expiresAt: at(6), status: 'rejected', rejectReason: 'No' }),
+          makeProposal({ createdAt: at(6), expiresAt: at(7), status: 'expired' }),
+        ];
+        await ws.commit([notYet, dueNow, ...decided, dueFirst].map(propose));
+
+        expect(await ws.listExpiredProposals(at(20), 10)).toEqual([dueFirst, dueNow]);
+        expect(await ws.listExpiredProposals(at(20), 1)).toEqual([dueFirst]);
+        expect(await ws.listExpiredProposals(at(9), 10)).toEqual([]);
+        // Once the sweep marks one expired, it is not found again.
+        await ws.commit([propose({ ...dueFirst, status: 'expired' })]);
+        expect(await ws.listExpiredProposals(at(30), 10)).toEqual([dueNow, notYet]);
+      });
+
+      it('keeps no proposal and no message from a commit that fails', async () => {
+        const v1 = snapshot('r1', { name: 'v1' });
+        await ws.commit([putChange(v1, null)]);
+        const head = await ws.head();
+        const proposal = makeProposal();
+        const message = makeOutboxMessage();
+        // The proposal and the message come first, in a change of their own, and are rolled back
+        // with the stale record write after them.
+        await revisionConflictOf(
+          ws.commit([
+            change({ kind: 'ai.proposal.put', proposal }, { kind: 'outbox.put', message }),
+            putChange({ ...v1, data: { name: 'v2' }, rev: 3 }, 2),
+          ]),
+        );
+        expect(await ws.getProposal(proposal.id)).toBeNull();
+        expect(await ws.listProposals({ limit: 10 })).toEqual([]);
+        expect(await ws.getOutboxMessage(message.id)).toBeNull();
+        expect(await ws.listOutbox(10)).toEqual([]);
+        expect(await ws.head()).toEqual(head);
+
+        // A decision that fails leaves the proposal as it was.
+        await ws.commit([propose(proposal)]);
+        await revisionConflictOf(
+          ws.commit([
+            putChange({ ...v1, data: { name: 'v2' }, rev: 3 }, 2, [
+              { kind: 'ai.proposal.put', proposal: { ...proposal, status: 'approved', decidedAt: at(1) } },
+            ]),
+          ]),
+        );
+        expect(await ws.getProposal(proposal.id)).toEqual(proposal);
+      });
+
+      it('queues outbox messages through commit, and notes deliveries without touching the audit log', async () => {
+        const first = makeOutboxMessage({ createdAt: at(1) });
+        const second = makeOutboxMessage({ createdAt: at(2), recordId: null, subject: 'Hello' });
+        await ws.commit([
+          change({ kind: 'outbox.put', message: first }, { kind: 'outbox.put', message: second }),
+        ]);
+        expect(await ws.getOutboxMessage(first.id)).toEqual(first);
+        expect(await ws.getOutboxMessage(second.id)).toEqual(second);
+        expect(await ws.getOutboxMessage(uuidv7())).toBeNull();
+        expect(await ws.listOutbox(10)).toEqual([second, first]);
+        expect(await ws.listOutbox(1)).toEqual([second]);
+
+        const head = await ws.head();
+        await ws.markOutboxDelivery(first.id, 'failed', at(3), 'connection refused');
+        expect(await ws.getOutboxMessage(first.id)).toEqual({
+          ...first,
+          status: 'failed',
+          attemptedAt: at(3),
+          error: 'connection refused',
+        });
+        await ws.markOutboxDelivery(first.id, 'sent', at(4), null);
+        expect(await ws.getOutboxMessage(first.id)).toEqual({
+          ...first,
+          status: 'sent',
+          attemptedAt: at(4),
+          error: null,
+        });
+        expect(await ws.getOutboxMessage(second.id)).toEqual(second);
+        expect(await ws.head()).toEqual(head);
+
+        // outbox.put replaces a message whole.
+        const replaced = { ...second, subject: 'Hello again', status: 'failed' as const, error: 'bounced' };
+        await ws.commit([change({ kind: 'outbox.put', message: replaced })]);
+        expect(await ws.getOutboxMessage(second.id)).toEqual(replaced);
+        expect(await ws.listOutbox(10)).toHaveLength(2);
+      });
+
+      it('keeps the prompt log outside the audit chain, newest first in pages, and sweeps it by time', async () => {
+        const entries = [0, 1, 2, 3].map((minute) => makePromptLogEntry({ time: at(minute) }));
+        const failed = makePromptLogEntry({
+          time: at(4),
+          response: null,
+          outputTokens: 0,
+          outcome: 'error',
+          error: 'overloaded_error: Overloaded',
+        });
+        const [e0, e1, e2, e3] = entries as [PromptLogEntry, PromptLogEntry, PromptLogEntry, PromptLogEntry];
+        for (const entry of [e2, failed, e0, e3, e1]) await ws.addPromptLog(entry);
+        expect(await ws.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
+
+        expect(await ws.getPromptLog(e1.id)).toEqual(e1);
+        expect(await ws.getPromptLog(failed.id)).toEqual(failed);
+        expect(await ws.getPromptLog(uuidv7())).toBeNull();
+        expect(ids(await ws.listPromptLog({ limit: 20 }))).toEqual(ids([failed, e3, e2, e1, e0]));
+        expect(await ws.listPromptLog({ limit: 2 })).toEqual([failed, e3]);
+        expect(await ws.listPromptLog({ before: e3.id, limit: 2 })).toEqual([e2, e1]);
+        expect(await ws.listPromptLog({ before: e0.id, limit: 20 })).toEqual([]);
+
+        // "Before" is strict: the entry at the cut-off itself stays.
+        expect(await ws.deletePromptLogBefore(at(2))).toBe(2);
+        expect(ids(await ws.listPromptLog({ limit: 20 }))).toEqual(ids([failed, e3, e2]));
+        expect(await ws.getPromptLog(e0.id)).toBeNull();
+        expect(await ws.deletePromptLogBefore(at(2))).toBe(0);
+        expect(await ws.deletePromptLogBefore(at(60))).toBe(3);
+        expect(await ws.listPromptLog({ limit: 20 })).toEqual([]);
+      });
+
+      it('totals usage per feature and person in a period that includes its start and excludes its end', async () => {
+        const ada = randomUUID();
+        const bob = randomUUID();
+        const rows = [
+          // Outside the period on either side: before `from`, and at `to` exactly.
+          makeUsage({ time: at(9), userId: ada, inputTokens: 1_000_000 }),
+          makeUsage({ time: at(20), userId: ada, userLabel: 'Ada (later)', inputTokens: 1_000_000 }),
+          // Inside: Ada renamed herself during the period; her latest label is the one shown.
+          makeUsage({
+            time: at(10),
+            userId: ada,
+            userLabel: 'ada@example.com',
+            inputTokens: 100,
+            outputTokens: 10,
+          }),
+          makeUsage({
+            time: at(12),
+            userId: ada,
+            feature: 'triage',
+            userLabel: 'ada@example.com',
+            inputTokens: 7,
+            outputTokens: 1,
+          }),
+          makeUsage({
+            time: at(15),
+            userId: ada,
+            userLabel: 'Ada Lovelace',
+            inputTokens: 200,
+            outputTokens: 20,
+          }),
+          makeUsage({
+            time: at(11),
+            userId: bob,
+            userLabel: 'bob@example.com',
+            inputTokens: 50,
+            outputTokens: 5,
+          }),
+          makeUsage({
+            time: at(19),
+            userId: bob,
+            userLabel: 'bob@example.com',
+            feature: 'summary',
+            inputTokens: 3,
+            outputTokens: 0,
+          }),
+        ];
+        for (const row of rows) await ws.addUsage(row);
+        expect(await ws.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
+
+        const byKey = (list: UsageAggregate[]) =>
+          [...list].sort((a, b) => `${a.feature}/${a.userId}`.localeCompare(`${b.feature}/${b.userId}`));
+        const expected: UsageAggregate[] = [
+          {
+            feature: 'assistant',
+            userId: ada,
+            userLabel: 'Ada Lovelace',
+            inputTokens: 300,
+            outputTokens: 30,
+            calls: 2,
+          },
+          {
+            feature: 'triage',
+            userId: ada,
+            userLabel: 'Ada Lovelace',
+            inputTokens: 7,
+            outputTokens: 1,
+            calls: 1,
+          },
+          {
+            feature: 'assistant',
+            userId: bob,
+            userLabel: 'bob@example.com',
+            inputTokens: 50,
+            outputTokens: 5,
+            calls: 1,
+          },
+          {
+            feature: 'summary',
+            userId: bob,
+            userLabel: 'bob@example.com',
+            inputTokens: 3,
+            outputTokens: 0,
+            calls: 1,
+          },
+        ];
+        expect(byKey(await ws.usageBetween(at(10), at(20)))).toEqual(byKey(expected));
+
+        // A narrower period counts only its own calls, and labels a person by their latest call in it.
+        expect(byKey(await ws.usageBetween(at(10), at(15)))).toEqual(
+          byKey([
+            {
+              feature: 'assistant',
+              userId: ada,
+              userLabel: 'ada@example.com',
+              inputTokens: 100,
+              outputTokens: 10,
+              calls: 1,
+            },
+            {
+              feature: 'triage',
+              userId: ada,
+              userLabel: 'ada@example.com',
+              inputTokens: 7,
+              outputTokens: 1,
+              calls: 1,
+            },
+            {
+              feature: 'assistant',
+              userId: bob,
+              userLabel: 'bob@example.com',
+              inputTokens: 50,
+              outputTokens: 5,
+              calls: 1,
+            },
+          ]),
+        );
+        expect(await ws.usageBetween(at(30), at(40))).toEqual([]);
+        expect(await ws.usageBetween(at(20), at(20))).toEqual([]);
       });
     });
 

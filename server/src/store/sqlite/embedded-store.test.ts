@@ -99,8 +99,8 @@ describe('EmbeddedStore', () => {
     const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
     const db = openEncrypted(join(dir, 'old.db'), randomBytes(32), { cacheKiB: 1024 });
     try {
-      // A workspace file as the server before the wipe-receipt migration left it.
-      migrate(db, workspaceMigrations.slice(0, -1));
+      // A workspace file as the server before the wipe-receipt migration (the third) left it.
+      migrate(db, workspaceMigrations.slice(0, 2));
       expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('devices')).not.toContain(
         'wipe_confirmed_at',
       );
@@ -115,6 +115,66 @@ describe('EmbeddedStore', () => {
       const device = await new SqliteWorkspaceStore(randomUUID(), db).getDevice(id);
       expect(device).toMatchObject({ id, wipe: true, revokedAt: '2024-02-01T00:00:00.000Z' });
       expect(device?.wipeConfirmedAt).toBeNull();
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a workspace file from before AI its proposals, outbox, prompt log and usage tables', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-store-'));
+    const db = openEncrypted(join(dir, 'old.db'), randomBytes(32), { cacheKiB: 1024 });
+    const aiTables = ['ai_proposals', 'outbox', 'ai_prompt_log', 'ai_usage'];
+    const tables = () =>
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+    try {
+      // A workspace file as the server before the AI migration (the fourth) left it, with a record.
+      migrate(db, workspaceMigrations.slice(0, 3));
+      expect(tables().filter((name) => aiTables.includes(name))).toEqual([]);
+      db.prepare(
+        `INSERT INTO records (id, type, data, rev, seq, created_at, updated_at)
+         VALUES ('r1', 'item', '{"name":"kept"}', 1, 1, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
+      ).run();
+
+      migrate(db, workspaceMigrations);
+      expect(tables()).toEqual(expect.arrayContaining(aiTables));
+      expect(db.pragma('user_version', { simple: true })).toBe(workspaceMigrations.length);
+      const ws = new SqliteWorkspaceStore(randomUUID(), db);
+      expect((await ws.getRecord('r1'))?.data).toEqual({ name: 'kept' });
+      // The new tables work through the store, its commit included.
+      const message = {
+        id: randomUUID(),
+        to: 'client@example.com',
+        subject: 'Hello',
+        body: 'Hi',
+        recordId: 'r1',
+        createdBy: randomUUID(),
+        createdAt: '2024-03-01T00:00:00.000Z',
+        status: 'queued' as const,
+        attemptedAt: null,
+        error: null,
+      };
+      await ws.commit([
+        {
+          event: {
+            id: randomUUID(),
+            time: message.createdAt,
+            actor: { kind: 'system', id: 'system', label: 'test' },
+            action: 'outbox.send',
+            target: { kind: 'workspace', entityType: null, id: null },
+            before: null,
+            after: null,
+            ip: null,
+            userAgent: null,
+            requestId: null,
+            details: null,
+          },
+          mutations: [{ kind: 'outbox.put', message }],
+        },
+      ]);
+      expect(await ws.listOutbox(10)).toEqual([message]);
+      expect(await ws.listProposals({ limit: 10 })).toEqual([]);
+      expect(await ws.usageBetween('2024-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')).toEqual([]);
     } finally {
       db.close();
       rmSync(dir, { recursive: true, force: true });

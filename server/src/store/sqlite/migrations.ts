@@ -172,4 +172,47 @@ export const workspaceMigrations: readonly string[] = [
   -- When a revoked device's signed wipe receipt was accepted (null: not confirmed, or no wipe asked).
   ALTER TABLE devices ADD COLUMN wipe_confirmed_at TEXT;
   `,
+  `
+  -- AI under guardrails. A proposal is kept whole as JSON; the columns beside it are what lists
+  -- and the expiry sweep select on. Proposal, prompt log and usage ids are UUIDv7, so id order is
+  -- creation order.
+  CREATE TABLE ai_proposals (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX ai_proposals_status ON ai_proposals(status, id);
+  -- The expiry sweep reads (status = 'pending', expires_at <= now) in expiry order. A partial index
+  -- on pending rows alone loses to the status index above in SQLite's planner, hence the status.
+  CREATE INDEX ai_proposals_expiry ON ai_proposals(status, expires_at, id);
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    to_address TEXT NOT NULL, -- not "to": that is an SQL keyword
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    record_id TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempted_at TEXT,
+    error TEXT
+  );
+  CREATE INDEX outbox_created ON outbox(created_at, id);
+  CREATE TABLE ai_prompt_log (id TEXT PRIMARY KEY, time TEXT NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX ai_prompt_log_time ON ai_prompt_log(time);
+  -- The usage ledger outlives the prompt log's retention, so it holds its own copy of the counts.
+  CREATE TABLE ai_usage (
+    id TEXT PRIMARY KEY,
+    time TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_label TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    prompt_log_id TEXT NOT NULL
+  );
+  CREATE INDEX ai_usage_time ON ai_usage(time);
+  `,
 ];

@@ -1,4 +1,13 @@
-import type { AuditEvent, CustomRole, WorkspaceRecord, WorkspaceSchema } from '@enclave/shared';
+import type {
+  AiFeature,
+  AuditEvent,
+  CustomRole,
+  PromptLogEntry,
+  Proposal,
+  ProposalStatus,
+  WorkspaceRecord,
+  WorkspaceSchema,
+} from '@enclave/shared';
 import { eventHash } from '../../audit/chain';
 import {
   PairingUnavailable,
@@ -9,10 +18,13 @@ import {
   type DeviceRow,
   type InvitationRow,
   type MemberRow,
+  type OutboxRow,
   type PairingRow,
   type PendingChange,
   type RecordListQuery,
   type StoredRecordJson,
+  type UsageAggregate,
+  type UsageRow,
   type WorkspaceStore,
 } from '../types';
 import type { Db } from './open';
@@ -99,6 +111,28 @@ interface PairingDbRow {
   cancelled_at: string | null;
 }
 
+interface OutboxDbRow {
+  id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  record_id: string | null;
+  created_by: string;
+  created_at: string;
+  status: OutboxRow['status'];
+  attempted_at: string | null;
+  error: string | null;
+}
+
+interface UsageAggregateDbRow {
+  feature: AiFeature;
+  user_id: string;
+  user_label: string;
+  input_tokens: number;
+  output_tokens: number;
+  calls: number;
+}
+
 const toDevice = (r: DeviceDbRow): DeviceRow => ({
   id: r.id,
   ownerId: r.owner_id,
@@ -127,6 +161,32 @@ const toPairing = (r: PairingDbRow): PairingRow => ({
   deviceId: r.device_id,
   cancelledAt: r.cancelled_at,
 });
+
+const toOutboxMessage = (r: OutboxDbRow): OutboxRow => ({
+  id: r.id,
+  to: r.to_address,
+  subject: r.subject,
+  body: r.body,
+  recordId: r.record_id,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  status: r.status,
+  attemptedAt: r.attempted_at,
+  error: r.error,
+});
+
+const toUsageAggregate = (r: UsageAggregateDbRow): UsageAggregate => ({
+  feature: r.feature,
+  userId: r.user_id,
+  userLabel: r.user_label,
+  inputTokens: r.input_tokens,
+  outputTokens: r.output_tokens,
+  calls: r.calls,
+});
+
+/** Proposals and prompt log entries are kept whole as JSON; their columns are only for selecting. */
+const toProposal = (r: { data: string }): Proposal => JSON.parse(r.data) as Proposal;
+const toPromptLogEntry = (r: { data: string }): PromptLogEntry => JSON.parse(r.data) as PromptLogEntry;
 
 const toRecord = (r: RecordDbRow): WorkspaceRecord => ({
   id: r.id,
@@ -303,6 +363,74 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
         `UPDATE pairings SET used_at = ?, device_id = ?
          WHERE id = ? AND used_at IS NULL AND cancelled_at IS NULL`,
       ),
+      getProposal: db.prepare<[string], { data: string }>('SELECT data FROM ai_proposals WHERE id = ?'),
+      // One statement per shape of the query, so that each can use its index (an `@x IS NULL OR`
+      // guard would keep SQLite from it).
+      listProposals: db.prepare<[number], { data: string }>(
+        'SELECT data FROM ai_proposals ORDER BY id DESC LIMIT ?',
+      ),
+      listProposalsBefore: db.prepare<[string, number], { data: string }>(
+        'SELECT data FROM ai_proposals WHERE id < ? ORDER BY id DESC LIMIT ?',
+      ),
+      listProposalsByStatus: db.prepare<[ProposalStatus, number], { data: string }>(
+        'SELECT data FROM ai_proposals WHERE status = ? ORDER BY id DESC LIMIT ?',
+      ),
+      listProposalsByStatusBefore: db.prepare<[ProposalStatus, string, number], { data: string }>(
+        'SELECT data FROM ai_proposals WHERE status = ? AND id < ? ORDER BY id DESC LIMIT ?',
+      ),
+      listExpiredProposals: db.prepare<[string, number], { data: string }>(
+        `SELECT data FROM ai_proposals WHERE status = 'pending' AND expires_at <= ?
+         ORDER BY expires_at, id LIMIT ?`,
+      ),
+      putProposal: db.prepare(
+        `INSERT INTO ai_proposals (id, status, created_at, expires_at, data)
+         VALUES (@id, @status, @createdAt, @expiresAt, @data)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, data = excluded.data`,
+      ),
+      getOutbox: db.prepare<[string], OutboxDbRow>('SELECT * FROM outbox WHERE id = ?'),
+      listOutbox: db.prepare<[number], OutboxDbRow>(
+        'SELECT * FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?',
+      ),
+      putOutbox: db.prepare(
+        `INSERT INTO outbox (id, to_address, subject, body, record_id, created_by, created_at, status, attempted_at, error)
+         VALUES (@id, @to, @subject, @body, @recordId, @createdBy, @createdAt, @status, @attemptedAt, @error)
+         ON CONFLICT(id) DO UPDATE SET to_address = excluded.to_address, subject = excluded.subject,
+           body = excluded.body, record_id = excluded.record_id, created_by = excluded.created_by,
+           created_at = excluded.created_at, status = excluded.status, attempted_at = excluded.attempted_at,
+           error = excluded.error`,
+      ),
+      markOutboxDelivery: db.prepare(
+        'UPDATE outbox SET status = ?, attempted_at = ?, error = ? WHERE id = ?',
+      ),
+      addPromptLog: db.prepare('INSERT INTO ai_prompt_log (id, time, data) VALUES (?, ?, ?)'),
+      getPromptLog: db.prepare<[string], { data: string }>('SELECT data FROM ai_prompt_log WHERE id = ?'),
+      listPromptLog: db.prepare<[number], { data: string }>(
+        'SELECT data FROM ai_prompt_log ORDER BY id DESC LIMIT ?',
+      ),
+      listPromptLogBefore: db.prepare<[string, number], { data: string }>(
+        'SELECT data FROM ai_prompt_log WHERE id < ? ORDER BY id DESC LIMIT ?',
+      ),
+      deletePromptLogBefore: db.prepare('DELETE FROM ai_prompt_log WHERE time < ?'),
+      addUsage: db.prepare(
+        `INSERT INTO ai_usage (id, time, user_id, user_label, feature, input_tokens, output_tokens, prompt_log_id)
+         VALUES (@id, @time, @userId, @userLabel, @feature, @inputTokens, @outputTokens, @promptLogId)`,
+      ),
+      // A person's label is the one of their latest call in the period, whatever its feature: a
+      // renamed person shows under one name in every row.
+      usageBetween: db.prepare<{ from: string; to: string }, UsageAggregateDbRow>(
+        `WITH period AS (SELECT * FROM ai_usage WHERE time >= @from AND time < @to),
+         latest AS (
+           SELECT user_id, user_label,
+             row_number() OVER (PARTITION BY user_id ORDER BY time DESC, id DESC) AS n
+           FROM period
+         )
+         SELECT p.feature, p.user_id, l.user_label, sum(p.input_tokens) AS input_tokens,
+           sum(p.output_tokens) AS output_tokens, count(*) AS calls
+         FROM period p JOIN latest l ON l.user_id = p.user_id AND l.n = 1
+         GROUP BY p.feature, p.user_id
+         ORDER BY p.feature, p.user_id`,
+      ),
       getAudit: db.prepare<[string], AuditDbRow>('SELECT * FROM audit_events WHERE id = ?'),
       auditFrom: db.prepare<[number, number], AuditDbRow>(
         'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?',
@@ -453,6 +581,70 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return this.stmt.listPairings.all().map(toPairing);
   }
 
+  async getProposal(id: string) {
+    const row = this.stmt.getProposal.get(id);
+    return row ? toProposal(row) : null;
+  }
+
+  async listProposals(query: { status?: ProposalStatus; before?: string; limit: number }) {
+    const { status, before, limit } = query;
+    const rows =
+      status === undefined
+        ? before === undefined
+          ? this.stmt.listProposals.all(limit)
+          : this.stmt.listProposalsBefore.all(before, limit)
+        : before === undefined
+          ? this.stmt.listProposalsByStatus.all(status, limit)
+          : this.stmt.listProposalsByStatusBefore.all(status, before, limit);
+    return rows.map(toProposal);
+  }
+
+  async listExpiredProposals(now: string, limit: number) {
+    return this.stmt.listExpiredProposals.all(now, limit).map(toProposal);
+  }
+
+  async getOutboxMessage(id: string) {
+    const row = this.stmt.getOutbox.get(id);
+    return row ? toOutboxMessage(row) : null;
+  }
+
+  async listOutbox(limit: number) {
+    return this.stmt.listOutbox.all(limit).map(toOutboxMessage);
+  }
+
+  async markOutboxDelivery(id: string, status: 'sent' | 'failed', at: string, error: string | null) {
+    this.stmt.markOutboxDelivery.run(status, at, error, id);
+  }
+
+  async addPromptLog(entry: PromptLogEntry) {
+    this.stmt.addPromptLog.run(entry.id, entry.time, JSON.stringify(entry));
+  }
+
+  async getPromptLog(id: string) {
+    const row = this.stmt.getPromptLog.get(id);
+    return row ? toPromptLogEntry(row) : null;
+  }
+
+  async listPromptLog(query: { before?: string; limit: number }) {
+    const rows =
+      query.before === undefined
+        ? this.stmt.listPromptLog.all(query.limit)
+        : this.stmt.listPromptLogBefore.all(query.before, query.limit);
+    return rows.map(toPromptLogEntry);
+  }
+
+  async deletePromptLogBefore(time: string) {
+    return this.stmt.deletePromptLogBefore.run(time).changes;
+  }
+
+  async addUsage(row: UsageRow) {
+    this.stmt.addUsage.run(row);
+  }
+
+  async usageBetween(from: string, to: string) {
+    return this.stmt.usageBetween.all({ from, to }).map(toUsageAggregate);
+  }
+
   async getAuditEvent(id: string) {
     const row = this.stmt.getAudit.get(id);
     return row ? toAuditEvent(row) : null;
@@ -542,6 +734,20 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
               // The guard in the WHERE clause is what makes a code single-use, across processes too.
               if (this.stmt.consumePairing.run(m.usedAt, m.deviceId, m.pairingId).changes !== 1)
                 throw new PairingUnavailable(m.pairingId);
+              break;
+            case 'ai.proposal.put': {
+              const { id, status, createdAt, expiresAt } = m.proposal;
+              this.stmt.putProposal.run({
+                id,
+                status,
+                createdAt,
+                expiresAt,
+                data: JSON.stringify(m.proposal),
+              });
+              break;
+            }
+            case 'outbox.put':
+              this.stmt.putOutbox.run(m.message);
               break;
           }
         }
