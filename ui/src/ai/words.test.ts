@@ -218,7 +218,9 @@ describe('aiRefusalWords', () => {
     const words = aiRefusalWords('ai_not_configured', true, {
       howToEnable: 'Set ANTHROPIC_API_KEY and restart.',
     });
-    expect(words?.advice).toContain('Set ANTHROPIC_API_KEY and restart.');
+    expect(words?.howToEnable).toBe('Set ANTHROPIC_API_KEY and restart.');
+    expect(words?.advice).toMatch(/where the server runs/);
+    expect(aiRefusalWords('ai_not_configured', true)?.howToEnable).toBeUndefined();
   });
 
   it('knows every request-level refusal, and nothing else', () => {

@@ -254,6 +254,8 @@ export interface RefusalWords {
   title: string;
   /** What the person can do about it. */
   advice: string;
+  /** For a server without a model: the server's own instructions for setting one up. */
+  howToEnable?: string;
 }
 
 export function aiRefusalWords(code: string, canManage: boolean, details?: unknown): RefusalWords | null {
@@ -272,7 +274,8 @@ export function aiRefusalWords(code: string, canManage: boolean, details?: unkno
     case 'ai_not_configured':
       return {
         title: 'This server has no AI model set up',
-        advice: `${howToEnable ?? 'The server’s operator sets up a model provider.'} This is done where the server runs, not in a workspace.`,
+        advice: 'This is set up where the server runs, by whoever runs it: no workspace setting changes it.',
+        ...(howToEnable ? { howToEnable } : {}),
       };
     case 'ai_allowance_spent':
       return {
