@@ -12,6 +12,10 @@ export const AuditTargetKind = z.enum([
   'workspace',
   'device',
   'pairing',
+  /** The workspace's AI settings and constitution. */
+  'ai',
+  'proposal',
+  'outbox',
 ]);
 export type AuditTargetKind = z.infer<typeof AuditTargetKind>;
 

@@ -151,5 +151,4 @@ export type AiOperation = z.infer<typeof AiOperation>;
 
 /** The constitution's list of operation types and this union name the same operations. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const aiOperationTypesAgree: Same<AiOperation['type'], AiOperationType> = true;
-void aiOperationTypesAgree;
+export const AI_OPERATION_TYPES_AGREE: Same<AiOperation['type'], AiOperationType> = true;

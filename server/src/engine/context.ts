@@ -15,6 +15,11 @@ export interface OperationContext {
   /** The user whose rights apply: the user, or the owner of the device or agent acting. */
   principal: { userId: string; email: string; name: string };
   request: RequestMeta;
+  /**
+   * Added to the details of every event the operations write: for the AI, on whose behalf it
+   * acted and which prompt log entry and constitution version the decision came from.
+   */
+  eventDetails?: Record<string, unknown>;
 }
 
 /** What an operation handler sees: the state as of this point in its batch. */
@@ -34,10 +39,15 @@ export interface HandlerOutcome {
   change:
     | (Omit<PendingAuditEvent, 'id' | 'time' | 'actor' | 'ip' | 'userAgent' | 'requestId'> & {
         mutations: Mutation[];
+        /** The event's id, when a mutation must name it (a proposal names the event that ran it). */
+        eventId?: string;
       })
     | null;
   /** Extra data for the caller, e.g. an invitation's one-time token. */
   result?: Record<string, unknown>;
 }
 
-export type Handler<T extends Operation> = (op: T, env: HandlerEnv) => Promise<HandlerOutcome>;
+export type Handler<T extends { type: string } = Operation> = (
+  op: T,
+  env: HandlerEnv,
+) => Promise<HandlerOutcome>;

@@ -1,4 +1,10 @@
-import { issuesOf, Operation, type AuditEvent, type WorkspaceRecord } from '@enclave/shared';
+import {
+  AI_OPERATION_TYPES,
+  issuesOf,
+  Operation,
+  type AuditEvent,
+  type WorkspaceRecord,
+} from '@enclave/shared';
 import { uuidv7 } from '../crypto/uuid7';
 import { isBuiltInRole, resolvePermissions, type Permissions } from '../policy/policy';
 import {
@@ -10,6 +16,9 @@ import {
   type WorkspaceStore,
 } from '../store/types';
 import * as admin from './admin-ops';
+import * as ai from './ai-ops';
+import type { InternalOperation } from './ai-ops';
+import { sendMessage } from './outbox-ops';
 import * as audit from './audit-ops';
 import * as devices from './device-ops';
 import type { ChangeFeed } from './change-feed';
@@ -42,22 +51,43 @@ const handlers: { [T in Operation['type']]: Handler<Extract<Operation, { type: T
   'device.revoke': devices.revokeDevice,
   'device.confirmWipe': devices.confirmWipe,
   'audit.export': audit.exportAudit,
+  'outbox.send': sendMessage,
+  'ai.putSettings': ai.putSettings,
+  'ai.putConstitution': ai.putConstitution,
+  'ai.approveProposal': ai.approveProposal((op, env) => handlerOf(op)(op, env)),
+  'ai.rejectProposal': ai.rejectProposal,
 };
 
+const internalHandlers: {
+  [T in InternalOperation['type']]: Handler<Extract<InternalOperation, { type: T }>>;
+} = {
+  'ai.fileProposal': ai.fileProposal,
+  'ai.expireProposal': ai.expireProposal,
+  'ai.usageAlert': ai.usageAlert,
+};
+
+type AnyOperation = Operation | InternalOperation;
+
+function handlerOf(op: AnyOperation): Handler<AnyOperation> {
+  const table = (Object.hasOwn(handlers, op.type) ? handlers : internalHandlers) as Record<
+    string,
+    Handler<AnyOperation>
+  >;
+  return table[op.type] as Handler<AnyOperation>;
+}
+
 /** Operations that can share a batch: they read and write records only, so a batch overlay suffices. */
-const BATCHABLE = new Set<Operation['type']>([
-  'record.create',
-  'record.update',
-  'record.delete',
-  'record.restore',
-]);
+const BATCHABLE = new Set<string>(['record.create', 'record.update', 'record.delete', 'record.restore']);
+
+/** What `check` accepts: every operation the AI may propose (see `AiOperation`). */
+const CHECKABLE = new Set<string>(AI_OPERATION_TYPES);
 
 /** What an `executeEach` item sees while it plans its operations. */
 export interface EachView {
   getRecord: (id: string) => Promise<Omit<WorkspaceRecord, 'seq'> | null>;
   perms: Permissions;
 }
-export type EachItem = (view: EachView) => Promise<Operation[]>;
+export type EachItem = (view: EachView) => Promise<AnyOperation[]>;
 export type EachOutcome = { ok: true; results: OperationResult[] } | { ok: false; error: AppError };
 
 function parseOperation(raw: unknown, pathPrefix: string): Operation {
@@ -113,6 +143,28 @@ export class CommandEngine {
   }
 
   /**
+   * Applies one operation that only the server makes (filing an AI proposal, expiring one,
+   * raising a usage alert): typed by the code that builds it, so not parsed as input.
+   */
+  async executeInternal(ctx: OperationContext, op: InternalOperation): Promise<OperationResult> {
+    const [outcome] = await this.run(ctx, [async () => [op]], 'all');
+    if (!outcome) throw new Error('no outcome');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.results[0] as OperationResult;
+  }
+
+  /**
+   * Checks operations as `executeEach` would apply them — each on its own, seeing the ones
+   * accepted before it — and commits nothing: null for an operation that would be accepted, or
+   * the error that refuses it. The AI pipeline validates a plan this way before anything runs.
+   */
+  async check(ctx: OperationContext, ops: readonly unknown[]): Promise<(AppError | null)[]> {
+    const items = ops.map((op): EachItem => async () => [op as Operation]);
+    const outcomes = await this.run(ctx, items, 'each', { dryRun: true, allowed: CHECKABLE });
+    return outcomes.map((outcome) => (outcome.ok ? null : outcome.error));
+  }
+
+  /**
    * Applies items independently, in order, and commits the accepted ones together: an item that
    * is refused changes nothing, and the others go ahead. Each item sees the state left by the
    * items before it, and plans its record operations from that state (sync push: compare the
@@ -126,6 +178,7 @@ export class CommandEngine {
     ctx: OperationContext,
     items: readonly EachItem[],
     mode: 'all' | 'each',
+    options: { dryRun?: boolean; allowed?: ReadonlySet<string> } = {},
   ): Promise<EachOutcome[]> {
     const ws = await this.store.workspace(ctx.workspaceId);
     if (!ws) throw notFound('Workspace');
@@ -154,12 +207,13 @@ export class CommandEngine {
         try {
           const itemOps = await item({ getRecord: (id) => env.getRecord(id), perms });
           // Items build operations in code; they are checked like any other input all the same.
-          const ops = mode === 'each' ? itemOps.map((op) => parseOperation(op, '')) : itemOps;
-          if (mode === 'each' && !ops.every((op) => BATCHABLE.has(op.type)))
+          const ops: AnyOperation[] = mode === 'each' ? itemOps.map((op) => parseOperation(op, '')) : itemOps;
+          const allowed = options.allowed ?? BATCHABLE;
+          if (mode === 'each' && !ops.every((op) => allowed.has(op.type)))
             throw invalid('Only record operations can be applied this way');
           const outcomes: HandlerOutcome[] = [];
           for (const op of ops) {
-            const outcome = await (handlers[op.type] as Handler<Operation>)(op, env);
+            const outcome = await handlerOf(op)(op, env);
             for (const m of outcome.change?.mutations ?? []) {
               if (m.kind === 'record.put') staged.set(m.record.id, m.record);
             }
@@ -175,16 +229,20 @@ export class CommandEngine {
         }
       }
 
+      if (options.dryRun) {
+        return results.map((refused) => refused ?? { ok: true, results: [] });
+      }
       const changes: PendingChange[] = [];
       for (const { outcomes } of planned) {
         for (const outcome of outcomes) {
           if (!outcome.change) continue;
-          const { mutations, ...event } = outcome.change;
+          const { mutations, eventId, ...event } = outcome.change;
           changes.push({
             mutations,
             event: {
               ...event,
-              id: uuidv7(),
+              details: ctx.eventDetails ? { ...(event.details ?? {}), ...ctx.eventDetails } : event.details,
+              id: eventId ?? uuidv7(),
               time: now,
               actor: ctx.actor,
               ip: ctx.request.ip,

@@ -124,3 +124,15 @@ export function canSeeAuditEvent(perms: Permissions, target: AuditTarget): boole
     target.kind === 'record' && target.entityType !== null && canRecord(perms, 'read', target.entityType)
   );
 }
+
+/**
+ * Who sees and decides an AI proposal: the person who asked for it, and owners and admins. The
+ * command engine still checks that the approver may do what the operation does.
+ */
+export function canDecideProposal(
+  perms: Permissions,
+  userId: string,
+  proposal: { requestedBy: { id: string } },
+): boolean {
+  return can(perms, 'workspace.manage') || proposal.requestedBy.id === userId;
+}

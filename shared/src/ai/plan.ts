@@ -7,11 +7,12 @@ import { AiFeature, TrustCategory } from './settings';
 
 /**
  * Where an argument of a proposed operation came from, decided by the server (never by the
- * model): `request` — the person's own words (or a record they named in them); `recordText` —
+ * model): `request` — the person's own words; `namedRecord` — a typed field (not free text) of a
+ * record the request is about (the one open, or one named in the request); `recordText` —
  * text read from records, emails or the audit log, which anyone who can write a record could have
  * put there; `model` — neither: the model made it up.
  */
-export const ArgumentSource = z.enum(['request', 'recordText', 'model']);
+export const ArgumentSource = z.enum(['request', 'namedRecord', 'recordText', 'model']);
 export type ArgumentSource = z.infer<typeof ArgumentSource>;
 
 export const ArgumentProvenance = z.object({
@@ -44,13 +45,14 @@ export const HoldReason = z.enum([
   'notFromRequest',
   /** A constitution rule with effect `requireApproval` matched. */
   'ruleRequiresApproval',
-  /** The plan cited rules the constitution does not have. */
-  'unknownRules',
 ]);
 export type HoldReason = z.infer<typeof HoldReason>;
 
 export const OperationDecision = z.object({
-  operation: AiOperation,
+  /** The tool the model called (one per operation type, e.g. `record_update`). */
+  tool: z.string(),
+  /** null when the model called a tool that does not exist or gave it input that is not an operation. */
+  operation: AiOperation.nullable(),
   category: TrustCategory.nullable(),
   risk: RiskClass,
   provenance: z.array(ArgumentProvenance),
