@@ -47,6 +47,12 @@ const Env = z.object({
   ENCLAVE_SYNC_FRAMES_PER_SECOND: int(1, 100_000).default(100),
   ENCLAVE_SYNC_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   ENCLAVE_SHUTDOWN_GRACE_SECONDS: int(0, 600).default(10),
+  /** The model provider's key; without it the AI features say how to enable them. */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  ENCLAVE_AI_MODEL: z.string().min(1).max(100).default('claude-sonnet-4-5'),
+  ENCLAVE_AI_TIMEOUT_SECONDS: int(1, 600).default(60),
+  ENCLAVE_AI_MAX_RETRIES: int(0, 10).default(2),
 });
 
 export interface Config {
@@ -77,6 +83,16 @@ export interface Config {
   /** How long a stopping server lets requests in flight finish before it cuts them. */
   shutdownGraceMs: number;
   sync: SyncLimits;
+  ai: AiProviderConfig;
+}
+
+export interface AiProviderConfig {
+  /** Never logged, never sent anywhere but the provider. */
+  apiKey: string | null;
+  baseUrl: string | null;
+  model: string;
+  timeoutMs: number;
+  maxRetries: number;
 }
 
 export interface SyncLimits {
@@ -127,6 +143,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatMs: e.ENCLAVE_SYNC_HEARTBEAT_SECONDS * 1000,
       framesPerSecond: e.ENCLAVE_SYNC_FRAMES_PER_SECOND,
       maxBufferedBytes: e.ENCLAVE_SYNC_MAX_BUFFERED_BYTES,
+    },
+    ai: {
+      apiKey: e.ANTHROPIC_API_KEY ?? null,
+      baseUrl: e.ANTHROPIC_BASE_URL ?? null,
+      model: e.ENCLAVE_AI_MODEL,
+      timeoutMs: e.ENCLAVE_AI_TIMEOUT_SECONDS * 1000,
+      maxRetries: e.ENCLAVE_AI_MAX_RETRIES,
     },
   };
 }

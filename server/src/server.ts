@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LIVE_PATH, SYNC_PATH } from '@enclave/shared';
+import { AiService } from './ai/ai-service';
+import { createProvider } from './ai/provider';
 import { AuditAnchors, CheckpointSigner } from './audit/checkpoints';
 import { AccountsService } from './auth/accounts.service';
 import { LogMailer, SmtpMailer, type Mailer } from './auth/mailer';
@@ -21,6 +23,7 @@ import { routeUpgrades } from './http/upgrade';
 import { liveEndpoint } from './live/live-endpoint';
 import { LiveHub } from './live/live-hub';
 import { createLogger, type Logger } from './logger';
+import { OutboxDispatcher } from './outbox/outbox-dispatcher';
 import { prepareDataDir, holdsData, lockDataDir, type DataDirLock } from './store/sqlite/data-dir';
 import { EmbeddedStore } from './store/sqlite/embedded-store';
 import { StartupError } from './startup/startup-error';
@@ -128,6 +131,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   checkpointSeed.fill(0);
   anchors.watch(feed);
   const engine = new CommandEngine(store, feed);
+  const outboxDispatcher = new OutboxDispatcher(store, mailer, logger);
+  outboxDispatcher.watch(feed);
   let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const sessions = new SessionService(store.control, config.sessionIdleMs);
   // The issuer names this installation, so a token from another Enclave server is refused even
@@ -157,6 +162,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }),
     workspaces: new WorkspacesService(store, engine),
     devices,
+    ai: new AiService({
+      store,
+      engine,
+      provider: createProvider(config.ai),
+      mailer,
+      logger,
+      origin: () => origin,
+    }),
     presence,
     hub: null,
     origin: () => origin,
@@ -204,6 +217,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (error) {
     anchors.stop();
+    outboxDispatcher.stop();
     stopLive();
     await store.close();
     lock?.release();
@@ -223,6 +237,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         store.control.deleteIdleSessions(new Date(now - config.sessionIdleMs).toISOString()),
         store.control.deleteExpiredEmailTokens(new Date(now).toISOString()),
         store.control.deleteExpiredPairingIndex(new Date(now).toISOString()),
+        deps.ai.sweep(),
       ]).catch((err: unknown) => {
         logger.error({ err }, 'sweep failed');
       });
@@ -240,6 +255,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // The last commits are anchored before the databases close.
     await anchors.flush();
     anchors.stop();
+    await outboxDispatcher.flush();
+    outboxDispatcher.stop();
     await store.close();
     lock?.release();
   };

@@ -1,3 +1,4 @@
+import type { AiService } from '../ai/ai-service';
 import type { AuditAnchors } from '../audit/checkpoints';
 import type { AccountsService } from '../auth/accounts.service';
 import type { Mailer } from '../auth/mailer';
@@ -26,6 +27,8 @@ export interface AppDeps {
   accounts: AccountsService;
   workspaces: WorkspacesService;
   devices: DevicesService;
+  /** The AI pipeline: every AI request, proposal decision and usage read goes through it. */
+  ai: AiService;
   /**
    * Which devices are connected and how far they synced, as the sync hub reports it: the device
    * presenter reads it, so routes never reach into the hub.

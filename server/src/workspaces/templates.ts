@@ -128,6 +128,23 @@ const ticket: EntityTypeDef = {
       indexed: false,
       sensitivity: 'normal',
     },
+    {
+      key: 'category',
+      label: 'Category',
+      type: 'enum',
+      required: false,
+      indexed: false,
+      sensitivity: 'normal',
+      options: ['billing', 'delivery', 'technical', 'account', 'other'],
+    },
+    {
+      key: 'assignee',
+      label: 'Assignee',
+      type: 'email',
+      required: false,
+      indexed: false,
+      sensitivity: 'pii',
+    },
   ],
 };
 
