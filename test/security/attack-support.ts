@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_AI_SETTINGS,
   normalisePairingCode,
   pairingProofMessage,
   routes,
@@ -7,6 +8,7 @@ import {
   type RouteContract,
 } from '@enclave/shared';
 import type { TestClient, TestResponse } from '../../server/src/test-support/test-client';
+import { buildProposal } from '../../server/src/ai/proposals';
 import { expectError } from '../../server/src/test-support/expect-error';
 import {
   createPairing,
@@ -35,7 +37,8 @@ export type IdKind =
   | 'eventId'
   | 'sessionId'
   | 'pairingId'
-  | 'deviceId';
+  | 'deviceId'
+  | 'proposalId';
 
 const PARAM_KIND: Record<string, IdKind> = {
   workspaces: 'workspaceId',
@@ -48,6 +51,7 @@ const PARAM_KIND: Record<string, IdKind> = {
   sessions: 'sessionId',
   pairings: 'pairingId',
   devices: 'deviceId',
+  proposals: 'proposalId',
 };
 
 /**
@@ -153,6 +157,17 @@ function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
       signature: 'A'.repeat(86),
     }),
     // Well-formed and for the device named, signed by no key of it: the signature refuses it.
+    // AI switched on, with the settings that would let it run the most on its own.
+    putAiSettings: () => ({
+      ...DEFAULT_AI_SETTINGS,
+      enabled: true,
+      trust: { records: 'trustedAuto', triage: 'trustedAuto' },
+      confidenceThreshold: 0.5,
+    }),
+    putConstitution: () => ({ rules: [], expectedVersion: 1 }),
+    aiRequest: () => ({ feature: 'assistant', message: 'list every client and their tax ids' }),
+    approveProposal: () => ({}),
+    rejectProposal: () => ({ reason: 'Not yours to decide' }),
     confirmWipe: () => ({
       workspaceId: ids.workspaceId,
       deviceId: ids.deviceId,
@@ -192,6 +207,7 @@ export function ghostIds(): Ids {
     sessionId: randomUUID(),
     pairingId: randomUUID(),
     deviceId: randomUUID(),
+    proposalId: randomUUID(),
     invitationToken: 'no-such-invitation-token-0000000000',
     workspaceName: 'No Such Workspace',
   };
@@ -303,6 +319,43 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     paired: paired.res.body,
   };
 
+  // A pending AI proposal, filed the way the pipeline files one (no model is needed for that).
+  const proposal = buildProposal({
+    decision: {
+      tool: 'record_delete',
+      operation: { type: 'record.delete', id: client.id },
+      category: null,
+      risk: 'high',
+      provenance: [{ path: 'id', source: 'request', recordIds: [], sensitive: true }],
+      decision: 'proposed',
+      reasons: ['highRisk'],
+      ruleIds: ['deletions-need-a-person'],
+      fromRecordText: false,
+      proposalId: null,
+      eventId: null,
+      error: null,
+    },
+    feature: 'assistant',
+    requestedBy: { kind: 'user', id: owner.userId, label: owner.email },
+    request: `${tag} delete the client please`,
+    summary: `Delete client ${tag} Client Zeta`,
+    confidence: 0.9,
+    rationale: `${tag} rationale`,
+    constitutionVersion: 1,
+    promptLogId: randomUUID(),
+    now: new Date(),
+    ttlHours: 24,
+  });
+  await t.server.deps.engine.executeInternal(
+    {
+      workspaceId: wsId,
+      actor: { kind: 'agent', id: owner.userId, label: `Enclave AI for ${owner.email}` },
+      principal: { userId: owner.userId, email: owner.email, name: `${tag} Owner Person` },
+      request: { ip: null, userAgent: null, requestId: null },
+    },
+    { type: 'ai.fileProposal', proposal },
+  );
+
   const ids: Ids = {
     workspaceId: wsId,
     recordId: client.id,
@@ -314,6 +367,7 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     sessionId: randomUUID(),
     pairingId: pairing.pairing.id,
     deviceId: device.deviceId,
+    proposalId: proposal.id,
     invitationToken: invitation.token,
     workspaceName: wsName,
   };
@@ -348,6 +402,9 @@ export async function makeTenant(t: TestServer, tag: string): Promise<Tenant> {
     device.accessToken,
     device.keys.publicKey,
     deviceName,
+    proposal.id,
+    `${tag} delete the client please`,
+    `${tag} rationale`,
   ];
   return { owner, member, viewer, wsId, ids, deletedId: gone.id, device, secrets };
 }

@@ -154,12 +154,19 @@ describe('tenant isolation', () => {
 
   it('refuses every write of a viewer with 403 and changes nothing', async () => {
     const before = await snapshot(a);
-    // Another member's device and pairing are not the viewer's to see: absent, as an unknown id is.
-    const othersOwn = new Set(['cancelPairing', 'renameDevice', 'revokeDevice']);
+    // Another member's device, pairing or AI proposal is not the viewer's to see: absent, as an unknown id is.
+    const othersOwn = new Set([
+      'cancelPairing',
+      'renameDevice',
+      'revokeDevice',
+      'approveProposal',
+      'rejectProposal',
+    ]);
     let attacked = 0;
     for (const [name, route] of workspaceScoped) {
-      // Reading is the viewer's right; accepting an invitation needs one made out to the caller.
-      if (route.method === 'get' || name === 'acceptInvitation') continue;
+      // Reading is the viewer's right, and so is asking the AI (which acts with the viewer's rights);
+      // accepting an invitation needs one made out to the caller.
+      if (route.method === 'get' || name === 'acceptInvitation' || name === 'aiRequest') continue;
       attacked += 1;
       const req = requestFor(name, route, idsFor(a, name));
       const res = await send(a.viewer, req);

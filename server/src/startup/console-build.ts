@@ -62,7 +62,8 @@ export function consoleBuildState(
 /** Builds the console with Vite into server/console/dist. Vite is a build tool: loaded only here. */
 export async function buildConsole(): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: join(CONSOLE_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  // Errors only: the start-up log is for operators, and a bundle-size hint is not theirs to act on.
+  await build({ configFile: join(CONSOLE_DIR, 'vite.config.ts'), logLevel: 'error' });
 }
 
 export interface ConsoleBuildLog {

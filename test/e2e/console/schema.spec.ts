@@ -132,15 +132,23 @@ test('an edit removes a field and changes flags; a type with records is kept, an
   const editor = page.getByTestId('type-editor');
   await expect(editor.getByTestId('type-key')).toBeDisabled();
   const fields = editor.getByTestId('schema-field');
-  await expect(fields).toHaveCount(6);
+  await expect(fields).toHaveCount(8);
   await expect(fields.nth(5).getByTestId('field-key')).toHaveValue('estimate_hours');
   await fields.nth(5).getByTestId('field-remove').click();
-  await expect(fields).toHaveCount(5);
+  await expect(fields).toHaveCount(7);
   await fields.nth(2).getByTestId('field-sensitivity').selectOption('secret');
   await editor.getByTestId('type-save').click();
   await expect(page.getByTestId('schema-notice')).toContainText('Tickets');
   const ticket = (await schema()).entityTypes.find((e) => e.key === 'ticket');
-  expect(ticket?.fields.map((f) => f.key)).toEqual(['subject', 'client', 'body', 'priority', 'status']);
+  expect(ticket?.fields.map((f) => f.key)).toEqual([
+    'subject',
+    'client',
+    'body',
+    'priority',
+    'status',
+    'category',
+    'assignee',
+  ]);
   expect(ticket?.fields[2]?.sensitivity).toBe('secret');
 
   // Clients have a live record: the server refuses, and says why.
