@@ -1,4 +1,5 @@
 import { benchEngine } from './engine.bench';
+import { benchGuardrails } from './guardrails.bench';
 import { benchReplica } from './replica.bench';
 import { benchSync } from './sync.bench';
 
@@ -8,6 +9,11 @@ import { benchSync } from './sync.bench';
  */
 const results = {
   machine: { node: process.version, platform: process.platform, arch: process.arch },
-  benchmarks: [...(await benchEngine()), ...(await benchSync()), ...(await benchReplica())],
+  benchmarks: [
+    ...(await benchEngine()),
+    ...(await benchSync()),
+    ...(await benchReplica()),
+    ...(await benchGuardrails()),
+  ],
 };
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -193,17 +193,11 @@ export async function buildContext(input: ContextInput): Promise<ModelContext> {
     add(focus, true);
   }
 
-  // Records the request names by their title, and records whose text mentions its words.
+  // Records the request names by their title: a range scan of the title's index for each word
+  // (as written, capitalised and in capitals), so a large workspace costs a few index seeks.
   for (const term of termsOf(input.request)) {
     for (const entity of readable) {
-      const textFields = entity.fields.filter((f) => TEXT_TYPES.has(f.type)).map((f) => f.key);
-      if (textFields.length === 0) continue;
-      const hits = await ws.listRecords(
-        { type: entity.key, q: term, sort: 'updatedAt', order: 'desc', limit: HITS_PER_TERM, after: null },
-        new Map(entity.fields.map((f) => [f.key, f.type])),
-        textFields,
-      );
-      for (const hit of hits) {
+      for (const hit of await titleMatches(ws, entity, term)) {
         const isNamed = wordIn(input.request, titleOf(entity, hit)) || wordIn(titleOf(entity, hit), term);
         if (isNamed) named.add(hit.id);
         add(hit, isNamed);
@@ -271,6 +265,45 @@ export async function buildContext(input: ContextInput): Promise<ModelContext> {
     members,
     untrusted,
   };
+}
+
+/** Records of a type whose title starts with the term; through the title field's index when it has one. */
+async function titleMatches(
+  ws: WorkspaceStore,
+  entity: EntityTypeDef,
+  term: string,
+): Promise<WorkspaceRecord[]> {
+  const title = entity.fields.find((f) => f.key === entity.titleField);
+  if (!title || title.sensitivity === 'secret' || !TEXT_TYPES.has(title.type)) return [];
+  const fieldTypes = new Map(entity.fields.map((f) => [f.key, f.type]));
+  if (!title.indexed) {
+    return ws.listRecords(
+      { type: entity.key, q: term, sort: 'updatedAt', order: 'desc', limit: HITS_PER_TERM, after: null },
+      fieldTypes,
+      [title.key],
+    );
+  }
+  const variants = new Set([term, term.charAt(0).toUpperCase() + term.slice(1), term.toUpperCase()]);
+  const found = new Map<string, WorkspaceRecord>();
+  for (const prefix of variants) {
+    const hits = await ws.listRecords(
+      {
+        type: entity.key,
+        filter: [
+          { field: title.key, op: 'gte', value: prefix },
+          { field: title.key, op: 'lt', value: `${prefix}\uffff` },
+        ],
+        sort: title.key,
+        order: 'asc',
+        limit: HITS_PER_TERM,
+        after: null,
+      },
+      fieldTypes,
+      [],
+    );
+    for (const hit of hits) found.set(hit.id, hit);
+  }
+  return [...found.values()].slice(0, HITS_PER_TERM);
 }
 
 function memberCanWork(member: MemberRow): boolean {
