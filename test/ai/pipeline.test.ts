@@ -443,6 +443,26 @@ describe('proposals expire', () => {
   });
 });
 
+describe('the prompt log is kept for its retention, then swept', () => {
+  it('the hourly sweep removes entries older than the workspace’s retention and keeps the usage ledger', async () => {
+    await setAi(world, { promptLogRetentionDays: 30 });
+    world.stub.enqueue(planReply({ answer: 'Kept a while.' }));
+    const res = await ask(world.owner, world, { feature: 'assistant', message: 'anything new on Globex?' });
+    expect(res.status).toBe(200);
+    const usageBefore = (await world.owner.get<UsageSummary>(world.api('/ai/usage'))).body.usedTokens;
+    const { deps } = world.t.server;
+    const provider = createProvider(world.t.config.ai);
+    // 29 days on, the entry is still there; 31 days on, it is gone.
+    await new AiService({ ...deps, provider, clock: () => new Date(Date.now() + 29 * 86_400_000) }).sweep();
+    let log = await world.owner.get<PromptLogPage>(world.api('/ai/prompt-log?limit=100'));
+    expect(log.body.items.some((e) => e.id === res.body.requestId)).toBe(true);
+    await new AiService({ ...deps, provider, clock: () => new Date(Date.now() + 31 * 86_400_000) }).sweep();
+    log = await world.owner.get<PromptLogPage>(world.api('/ai/prompt-log?limit=100'));
+    expect(log.body.items).toHaveLength(0);
+    expect((await world.owner.get<UsageSummary>(world.api('/ai/usage'))).body.usedTokens).toBe(usageBefore);
+  });
+});
+
 describe('draft replies are outbound and wait for a person', () => {
   it('files an outbox proposal; approving sends the email', async () => {
     await setAi(world, { trust: { records: 'trustedAuto', triage: 'trustedAuto' } });
