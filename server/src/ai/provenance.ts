@@ -61,9 +61,11 @@ function inNamedRecords(context: ModelContext, candidates: string[]): boolean {
   return context.members.some((m) => wanted.has(normalise(m.email)));
 }
 
-function inRecordText(context: ModelContext, candidates: string[]): string[] {
+function inRecordText(context: ModelContext, candidates: string[], except: string | null = null): string[] {
   const ids = new Set<string>();
   for (const text of context.untrusted) {
+    // A record's own title in its own fields says nothing of who chose it.
+    if (except !== null && text.recordId === except) continue;
     if (candidates.some((c) => containsWord(text.text, c))) {
       ids.add(text.recordId ?? `event:${text.eventId ?? ''}`);
     }
@@ -85,7 +87,7 @@ function traceRecord(context: ModelContext, id: string): Traced {
   if (item && containsWord(context.request, item.title)) return { source: 'request', recordIds: [] };
   if (item?.about) return { source: 'namedRecord', recordIds: [] };
   const candidates = item && item.title !== id ? [id, item.title] : [id];
-  const recordIds = inRecordText(context, candidates);
+  const recordIds = inRecordText(context, candidates, id);
   return recordIds.length > 0 ? { source: 'recordText', recordIds } : { source: 'model', recordIds: [] };
 }
 
@@ -133,8 +135,13 @@ export function provenanceOf(
   switch (op.type) {
     case 'record.create':
       return [entry('entityType', { source: 'request', recordIds: [] }, false), ...dataArguments(op.data)];
-    case 'record.update':
-      return [entry('id', traceRecord(context, op.id), sensitiveChange), ...dataArguments(op.data)];
+    case 'record.update': {
+      // Which record to change is sensitive when the change is, and whenever the person did not
+      // point at it: a record chosen from others' text is how an injection aims.
+      const target = traceRecord(context, op.id);
+      const pointedAt = target.source === 'request' || target.source === 'namedRecord';
+      return [entry('id', target, sensitiveChange || !pointedAt), ...dataArguments(op.data)];
+    }
     case 'record.delete':
       return [entry('id', traceRecord(context, op.id), true)];
     case 'record.restore':
