@@ -6,6 +6,8 @@ import { matchPath, navigate, useLocation } from './app/router';
 import { useSession } from './app/session';
 import { rolesOf, WorkspaceProvider } from './app/workspace';
 import { AccountPage } from './account/AccountPage';
+import { AssistantPage } from './ai/AssistantPage';
+import { ProposalsPage } from './ai/ProposalsPage';
 import { AuditPage } from './audit/AuditPage';
 import { ForgotPasswordPage } from './auth/ForgotPasswordPage';
 import { InvitePage } from './auth/InvitePage';
@@ -41,6 +43,8 @@ const WORKSPACE_PAGES: Record<WorkspaceSection, () => ReactNode> = {
   roles: () => <RolesPage />,
   schema: () => <SchemaPage />,
   audit: () => <AuditPage />,
+  assistant: () => <AssistantPage />,
+  proposals: () => <ProposalsPage />,
   settings: () => <WorkspaceSettingsPage />,
 };
 

@@ -82,14 +82,22 @@ export function ProposalEditor({
   );
 }
 
-function EditActions({ busy, onCancel }: { busy: boolean; onCancel: () => void }) {
+function EditActions({
+  busy,
+  onCancel,
+  label = 'Approve with these changes',
+}: {
+  busy: boolean;
+  onCancel: () => void;
+  label?: string;
+}) {
   return (
     <div className="form-actions">
       <button type="button" className="button" onClick={onCancel} disabled={busy}>
         Cancel
       </button>
       <button type="submit" className="button primary" disabled={busy} data-testid="proposal-edit-approve">
-        {busy ? 'Approving…' : 'Approve with these changes'}
+        {busy ? 'Approving…' : label}
       </button>
     </div>
   );
@@ -272,7 +280,7 @@ function MessageEditor({
           </p>
         )}
       </div>
-      <EditActions busy={busy} onCancel={onCancel} />
+      <EditActions busy={busy} onCancel={onCancel} label="Send with these changes" />
     </form>
   );
 }

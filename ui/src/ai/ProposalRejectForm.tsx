@@ -77,7 +77,10 @@ export function ProposalRejectForm({
           rows={2}
           value={reason}
           disabled={busy}
-          onChange={(e) => setReason(e.target.value)}
+          onChange={(e) => {
+            setReason(e.target.value);
+            setReasonError(null);
+          }}
           aria-invalid={reasonError ? true : undefined}
           aria-describedby={reasonError ? `${id}-reason-error` : undefined}
           data-testid="proposal-reject-reason"

@@ -5,7 +5,8 @@ import { Link, navigate } from '../app/router';
 import { useMe } from '../app/session';
 import { SignOutButton } from '../auth/SignOutButton';
 
-export type WorkspaceSection = 'records' | 'devices' | 'members' | 'roles' | 'schema' | 'audit' | 'settings';
+export type WorkspaceSection =
+  'records' | 'devices' | 'members' | 'roles' | 'schema' | 'audit' | 'assistant' | 'proposals' | 'settings';
 
 const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnly?: boolean }[] = [
   { key: 'records', label: 'Records', icon: 'rows' },
@@ -14,6 +15,8 @@ const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnl
   { key: 'roles', label: 'Roles', icon: 'key', adminOnly: true },
   { key: 'schema', label: 'Schema', icon: 'folder' },
   { key: 'audit', label: 'Audit log', icon: 'activity' },
+  { key: 'assistant', label: 'Assistant', icon: 'info' },
+  { key: 'proposals', label: 'Proposals', icon: 'check' },
   { key: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
