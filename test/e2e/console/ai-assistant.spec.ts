@@ -14,7 +14,7 @@ import {
   type TestServer,
 } from '../../../server/src/test-support/test-server';
 import { planReply } from '../../ai/ai-support';
-import { startAnthropicStub, type AnthropicStub } from '../../support/anthropic-stub';
+import { startAnthropicStub, textReply, type AnthropicStub } from '../../support/anthropic-stub';
 import { expectAccessible, screenshot, signIn, useConsoleServer, watchPage } from './console-support';
 
 /**
@@ -332,6 +332,33 @@ test.describe('with the stub as the model', () => {
       'Ask an owner or admin of this workspace to switch it on in the AI settings.',
     );
     expect(stub.requests).toHaveLength(0);
+    watch.check();
+  });
+
+  test('a model that fails, or answers without a plan, changes nothing and says to try again', async ({
+    page,
+  }) => {
+    const watch = watchPage(page);
+    await putAi(owner, workspaceId, {});
+    await signIn(page, t, owner, { next: `/w/${workspaceId}/assistant` });
+    stub.enqueue({ kind: 'error', status: 529 });
+    await ask(page, 'Mark INV-0089 paid');
+    const unavailable = page.getByTestId('ai-exchange').first().getByTestId('ai-refusal-note');
+    await expect(unavailable).toHaveAttribute('data-code', 'ai_unavailable');
+    await expect(unavailable.getByTestId('ai-refusal-advice')).toHaveText(
+      'Nothing was changed. Try again in a minute.',
+    );
+
+    stub.enqueue(textReply('I will just do it.'));
+    await ask(page, 'Mark INV-0089 paid');
+    const invalid = page.getByTestId('ai-exchange').first().getByTestId('ai-refusal-note');
+    await expect(invalid).toHaveAttribute('data-code', 'ai_plan_invalid');
+    await expect(invalid.getByTestId('ai-refusal-advice')).toContainText(
+      'Nothing was changed and nothing was filed',
+    );
+    await expect(page.getByTestId('ai-exchange')).toHaveCount(2);
+    await expectAccessible(page);
+    expect((await getRecord(owner, workspaceId, invoice.id)).data.status).toBe('sent');
     watch.check();
   });
 

@@ -253,6 +253,32 @@ test('edit, then approve: record fields through the record inputs, an email’s 
   await expect(mail).toHaveAttribute('data-status', 'approved');
   await expect.poll(() => t.outbox.lastTo('ap@globex.example')?.subject).toBe('Your parcel leaves today');
   expect(t.outbox.lastTo('ap@globex.example')?.text).toContain('your parcel leaves today');
+
+  // Approving an email as it is asks first: once it has left, it cannot be taken back.
+  const [asIs] = await propose(
+    { feature: 'draftReply', recordId: ticket.id },
+    {
+      operations: [
+        {
+          tool: 'outbox_send',
+          input: {
+            to: 'ap@globex.example',
+            subject: 'Tracking number',
+            body: 'It is 1Z999.',
+            recordId: ticket.id,
+          },
+        },
+      ],
+    },
+  );
+  await page.reload();
+  const plain = cardOf(page, asIs ?? '');
+  await plain.getByTestId('proposal-approve').click();
+  await expect(page.getByRole('alertdialog', { name: 'Send this email?' })).toBeVisible();
+  await expectAccessible(page);
+  await page.getByTestId('proposal-confirm-send').click();
+  await expect(plain).toHaveAttribute('data-status', 'approved');
+  await expect.poll(() => t.outbox.lastTo('ap@globex.example')?.subject).toBe('Tracking number');
   watch.check();
 });
 
