@@ -6,6 +6,7 @@ import { matchPath, navigate, useLocation } from './app/router';
 import { useSession } from './app/session';
 import { rolesOf, WorkspaceProvider } from './app/workspace';
 import { AccountPage } from './account/AccountPage';
+import { AiSettingsPage } from './ai/AiSettingsPage';
 import { AssistantPage } from './ai/AssistantPage';
 import { ProposalsPage } from './ai/ProposalsPage';
 import { AuditPage } from './audit/AuditPage';
@@ -45,6 +46,7 @@ const WORKSPACE_PAGES: Record<WorkspaceSection, () => ReactNode> = {
   audit: () => <AuditPage />,
   assistant: () => <AssistantPage />,
   proposals: () => <ProposalsPage />,
+  ai: () => <AiSettingsPage />,
   settings: () => <WorkspaceSettingsPage />,
 };
 

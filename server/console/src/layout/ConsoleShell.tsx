@@ -6,7 +6,16 @@ import { useMe } from '../app/session';
 import { SignOutButton } from '../auth/SignOutButton';
 
 export type WorkspaceSection =
-  'records' | 'devices' | 'members' | 'roles' | 'schema' | 'audit' | 'assistant' | 'proposals' | 'settings';
+  | 'records'
+  | 'devices'
+  | 'members'
+  | 'roles'
+  | 'schema'
+  | 'audit'
+  | 'assistant'
+  | 'proposals'
+  | 'ai'
+  | 'settings';
 
 const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnly?: boolean }[] = [
   { key: 'records', label: 'Records', icon: 'rows' },
@@ -17,6 +26,7 @@ const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnl
   { key: 'audit', label: 'Audit log', icon: 'activity' },
   { key: 'assistant', label: 'Assistant', icon: 'info' },
   { key: 'proposals', label: 'Proposals', icon: 'check' },
+  { key: 'ai', label: 'AI settings', icon: 'eye' },
   { key: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
