@@ -7,6 +7,7 @@ import { useSession } from './app/session';
 import { rolesOf, WorkspaceProvider } from './app/workspace';
 import { AccountPage } from './account/AccountPage';
 import { AiSettingsPage } from './ai/AiSettingsPage';
+import { AiUsagePage } from './ai/AiUsagePage';
 import { AssistantPage } from './ai/AssistantPage';
 import { ProposalsPage } from './ai/ProposalsPage';
 import { AuditPage } from './audit/AuditPage';
@@ -47,6 +48,7 @@ const WORKSPACE_PAGES: Record<WorkspaceSection, () => ReactNode> = {
   assistant: () => <AssistantPage />,
   proposals: () => <ProposalsPage />,
   ai: () => <AiSettingsPage />,
+  usage: () => <AiUsagePage />,
   settings: () => <WorkspaceSettingsPage />,
 };
 

@@ -3,6 +3,7 @@ import type { WorkspaceSummary } from '@enclave/shared';
 import { Icon, type IconName } from '@enclave/ui';
 import { Link, navigate } from '../app/router';
 import { useMe } from '../app/session';
+import { AiUsageBanner } from '../ai/AiUsageBanner';
 import { SignOutButton } from '../auth/SignOutButton';
 
 export type WorkspaceSection =
@@ -15,6 +16,7 @@ export type WorkspaceSection =
   | 'assistant'
   | 'proposals'
   | 'ai'
+  | 'usage'
   | 'settings';
 
 const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnly?: boolean }[] = [
@@ -27,6 +29,7 @@ const SECTIONS: { key: WorkspaceSection; label: string; icon: IconName; adminOnl
   { key: 'assistant', label: 'Assistant', icon: 'info' },
   { key: 'proposals', label: 'Proposals', icon: 'check' },
   { key: 'ai', label: 'AI settings', icon: 'eye' },
+  { key: 'usage', label: 'AI usage', icon: 'gauge' },
   { key: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -139,6 +142,7 @@ export function ConsoleShell({
       {/* The one scroll container of every page, in the tab order so that a keyboard can scroll a
           page that holds no control (axe: scrollable-region-focusable); no page scrolls itself. */}
       <main className="main-area console-main" id="main" tabIndex={0} ref={main}>
+        {workspace && <AiUsageBanner key={workspace.id} workspaceId={workspace.id} />}
         {children}
       </main>
     </div>
