@@ -22,7 +22,7 @@ import type { MemberRow, WorkspaceStore } from '../store/types';
  */
 
 export const WITHHELD = '[withheld: personal data]';
-const MAX_TERMS = 6;
+const MAX_TERMS = 8;
 const HITS_PER_TERM = 5;
 const MAX_RECORDS = 30;
 const EVENTS_PER_RECORD = 10;
@@ -113,9 +113,10 @@ function termsOf(request: string): string[] {
     const word = raw.replace(/['.-]+$/, '');
     if (word.length < 3 || STOPWORDS.has(word.toLowerCase())) continue;
     if (!terms.some((t) => t.toLowerCase() === word.toLowerCase())) terms.push(word);
-    if (terms.length === MAX_TERMS) break;
   }
-  return terms;
+  // Words that look like names or numbers (INV-0089, Globex) first: a long request keeps them.
+  const likeName = (w: string) => /[\p{Lu}\p{N}]/u.test(w);
+  return [...terms.filter(likeName), ...terms.filter((w) => !likeName(w))].slice(0, MAX_TERMS);
 }
 
 function wordIn(haystack: string, needle: string): boolean {
