@@ -265,6 +265,9 @@ test('an edit saves only what changed, with the revision it was read at', async 
   expect(after.rev).toBe(before.rev + 1);
   // The cleared email is gone, the new phone is there, the rest untouched.
   expect(after.data).toEqual({ name: 'Acme Ltd', status: 'active', phone: '+44 20 7946 0958' });
+  // The record can be handed to the AI: the Assistant opens on it, asking for a summary.
+  await detail.getByTestId('record-ask-ai').click();
+  await expect(page).toHaveURL(new RegExp(`/assistant\\?record=acme-ltd&feature=summary$`));
   watch.check();
 });
 

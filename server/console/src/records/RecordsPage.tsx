@@ -340,6 +340,15 @@ function RecordsOfType({
               <span>Created {formatDateTime(record.createdAt)}</span>
               <span> · Last changed {formatDateTime(record.updatedAt)}</span>
               <span className="muted"> · Revision {record.rev}</span>
+              <span>
+                {' · '}
+                <Link
+                  to={`/w/${workspaceId}/assistant?record=${encodeURIComponent(record.id)}&feature=${record.type === 'ticket' ? 'triage' : 'summary'}`}
+                  data-testid="record-ask-ai"
+                >
+                  Ask the AI about it
+                </Link>
+              </span>
             </>
           }
         />
