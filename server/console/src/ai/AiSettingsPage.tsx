@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
 import { AiFeature, TrustCategory, TrustMode, type AiSettings, type AiSettingsView } from '@enclave/shared';
 import { ErrorNote, Icon, Spinner } from '@enclave/ui';
 import { asApiError, call, type ApiError } from '../api/client';
@@ -128,6 +128,15 @@ function SettingsForm({ saved, onSaved }: { saved: AiSettings; onSaved: (next: A
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(false);
+  // Counts refusals, so that each moves focus once the form is enabled again (a disabled input takes none).
+  const [refusals, setRefusals] = useState(0);
+  useEffect(() => {
+    if (refusals === 0) return;
+    // The first setting the server named, or else its words at the top: Save is far below both.
+    const field = form.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (field) field.focus();
+    else form.current?.querySelector('[role="alert"]')?.scrollIntoView({ block: 'nearest' });
+  }, [refusals]);
   const unchanged = JSON.stringify(settingsBodyOf(draft)) === JSON.stringify(saved);
 
   /** Changes the draft, and takes away the issue of what changed (it may be right now). */
@@ -159,12 +168,7 @@ function SettingsForm({ saved, onSaved }: { saved: AiSettings; onSaved: (next: A
       const error = asApiError(caught);
       setFailure(error);
       setIssues(placeSettingsIssues(error));
-      // The first setting the server named, or else its words at the top: Save is far below both.
-      requestAnimationFrame(() => {
-        const field = form.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-        if (field) field.focus();
-        else form.current?.querySelector('[role="alert"]')?.scrollIntoView({ block: 'nearest' });
-      });
+      setRefusals((n) => n + 1);
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type SyntheticEvent } from 'react';
+import { useEffect, useId, useRef, useState, type SyntheticEvent } from 'react';
 import { AI_OPERATION_TYPES, RuleEffect, type Constitution, type ConstitutionRule } from '@enclave/shared';
 import { ErrorNote, formatDateTime, Icon, Spinner } from '@enclave/ui';
 import { asApiError, call, type ApiError } from '../api/client';
@@ -160,6 +160,18 @@ function ConstitutionEditor({
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const stale = failure?.code === 'conflict';
+  // Counts refusals, so that each moves focus once the form is enabled again (a disabled input takes none).
+  const [refusals, setRefusals] = useState(0);
+  useEffect(() => {
+    if (refusals === 0) return;
+    // The way on is where the form says what went wrong: the first field the server named, or the
+    // button that loads the latest version; the Save button is far below either.
+    const next =
+      form.current?.querySelector<HTMLElement>('[aria-invalid="true"]') ??
+      form.current?.querySelector<HTMLElement>('[data-testid="constitution-load-latest"]');
+    if (next) next.focus();
+    else form.current?.querySelector('[role="alert"]')?.scrollIntoView({ block: 'nearest' });
+  }, [refusals]);
 
   const update = (draftId: string, change: Partial<RuleDraft>, cleared: RuleProp) => {
     setDrafts((current) => current.map((d) => (d.draftId === draftId ? { ...d, ...change } : d)));
@@ -193,15 +205,7 @@ function ConstitutionEditor({
       const error = asApiError(caught);
       setFailure(error);
       setIssues(placeRuleIssues(error, sent));
-      // The way on is where the form says what went wrong: the first field the server named, or the
-      // button that loads the latest version; the Save button is far below either.
-      requestAnimationFrame(() => {
-        const next =
-          form.current?.querySelector<HTMLElement>('[aria-invalid="true"]') ??
-          form.current?.querySelector<HTMLElement>('[data-testid="constitution-load-latest"]');
-        if (next) next.focus();
-        else form.current?.querySelector('[role="alert"]')?.scrollIntoView({ block: 'nearest' });
-      });
+      setRefusals((n) => n + 1);
     } finally {
       setBusy(false);
     }
