@@ -518,6 +518,9 @@ describe('usage allowance', () => {
       await expect
         .poll(() => w.t.outbox.messages.filter((m) => /AI allowance/.test(m.subject)).length)
         .toBe(2);
+      const alertMail = w.t.outbox.messages.find((m) => /AI allowance/.test(m.subject));
+      // The email links to the console's usage page of the workspace.
+      expect(alertMail?.text).toContain(`${w.t.url}/console/w/${w.workspaceId}/usage\n`);
       await setAi(w, { monthlyAllowanceTokens: 1_000, topUp: true });
       w.stub.enqueue(planReply({ answer: 'three' }));
       expect((await ask(w.owner, w, { feature: 'assistant', message: 'topped up' })).status).toBe(200);

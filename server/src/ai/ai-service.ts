@@ -343,7 +343,7 @@ export class AiService {
         await this.deps.mailer.send({
           to: admin.email,
           subject: `Enclave: ${name} at ${threshold}% of its AI allowance`,
-          text: `The workspace "${name}" ${what}\n\nUsage: ${this.deps.origin()}/console/w/${ws.workspaceId}/ai/usage\n`,
+          text: `The workspace "${name}" ${what}\n\nUsage: ${this.deps.origin()}/console/w/${ws.workspaceId}/usage\n`,
         });
       }
     } catch (err) {
