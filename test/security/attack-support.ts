@@ -168,6 +168,9 @@ function bodyFor(name: string, route: RouteContract, ids: Ids): unknown {
     aiRequest: () => ({ feature: 'assistant', message: 'list every client and their tax ids' }),
     approveProposal: () => ({}),
     rejectProposal: () => ({ reason: 'Not yours to decide' }),
+    deviceAiRequest: () => ({ feature: 'assistant', message: 'list every client and their tax ids' }),
+    deviceApproveProposal: () => ({}),
+    deviceRejectProposal: () => ({ reason: 'Not yours to decide' }),
     confirmWipe: () => ({
       workspaceId: ids.workspaceId,
       deviceId: ids.deviceId,

@@ -128,12 +128,14 @@ export class AiService {
       recordId: 'recordId' in body && body.recordId !== undefined ? body.recordId : null,
     });
     const constitution = await readConstitution(ws);
+    // The person the AI works for: the user, or the owner of the device that asked.
+    const person = { id: ctx.principal.userId, label: ctx.principal.email };
     const call = await callModel({
       provider: this.deps.provider,
       ws,
       context,
       constitution,
-      requester: { id: ctx.principal.userId, label: ctx.actor.label, name: ctx.principal.name },
+      requester: { ...person, name: ctx.principal.name },
       now: this.now,
     });
     await this.raiseUsageAlerts(access, settings, usedTokens + call.inputTokens + call.outputTokens);
@@ -142,9 +144,10 @@ export class AiService {
     const rules = citedRules(constitution, plan.ruleIds);
     const agentCtx: OperationContext = {
       ...ctx,
-      actor: { kind: 'agent', id: ctx.principal.userId, label: `Enclave AI for ${ctx.actor.label}` },
+      actor: { kind: 'agent', id: person.id, label: `Enclave AI for ${person.label}` },
       eventDetails: {
-        onBehalfOf: { id: ctx.principal.userId, label: ctx.actor.label },
+        onBehalfOf: person,
+        ...(ctx.actor.kind === 'device' ? { viaDevice: { id: ctx.actor.id, label: ctx.actor.label } } : {}),
         feature: body.feature,
         promptLogId: call.promptLogId,
         constitutionVersion: constitution.version,

@@ -8,6 +8,7 @@ import { errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
 import { deviceAuth, jsonOnly, originCheck, requestId, sessionAuth, writesPerUser } from './middleware';
 import { aiRoutes } from './routes/ai.routes';
+import { deviceAiRoutes } from './routes/device-ai.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { deviceRoutes } from './routes/devices.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRoutes(deps));
   app.use(deviceRoutes(deps));
   app.use(aiRoutes(deps));
+  app.use(deviceAiRoutes(deps));
   app.use(consoleRoutes(CONSOLE_DIST_DIR));
 
   app.use((_req, res) => sendError(res, 'not_found', 'No such endpoint'));

@@ -105,6 +105,8 @@ const SessionParams = z.strictObject({ sessionId: Uuid });
 const PairingParams = z.strictObject({ workspaceId: Uuid, pairingId: Uuid });
 const ProposalParams = z.strictObject({ workspaceId: Uuid, proposalId: Uuid });
 const DeviceParams = z.strictObject({ workspaceId: Uuid, deviceId: Uuid });
+/** A device names no workspace: its token does. */
+const DeviceProposalParams = z.strictObject({ proposalId: Uuid });
 
 const ws = '/api/v1/workspaces/:workspaceId';
 
@@ -781,6 +783,49 @@ export const routes = {
     params: WorkspaceParams,
     query: PromptLogQuery,
     response: PromptLogPage,
+    status: 200,
+  },
+  deviceAiRequest: {
+    method: 'post',
+    path: '/api/v1/device/ai/requests',
+    summary: 'Ask the AI from a paired device: it works with the rights of the device’s owner',
+    tag: 'ai',
+    auth: 'device',
+    body: AiRequestBody,
+    response: AiAnswer,
+    status: 200,
+  },
+  deviceListProposals: {
+    method: 'get',
+    path: '/api/v1/device/ai/proposals',
+    summary: 'Proposed operations the device’s owner may decide, newest first',
+    tag: 'ai',
+    auth: 'device',
+    query: ProposalQuery,
+    response: ProposalPage,
+    status: 200,
+  },
+  deviceApproveProposal: {
+    method: 'post',
+    path: '/api/v1/device/ai/proposals/:proposalId/approve',
+    summary:
+      'Approve a proposal (optionally edited) from a paired device: it runs as the device for its owner',
+    tag: 'ai',
+    auth: 'device',
+    params: DeviceProposalParams,
+    body: ApproveProposalBody,
+    response: ProposalDecided,
+    status: 200,
+  },
+  deviceRejectProposal: {
+    method: 'post',
+    path: '/api/v1/device/ai/proposals/:proposalId/reject',
+    summary: 'Reject a proposal from a paired device, with a reason, optionally adding a constitution rule',
+    tag: 'ai',
+    auth: 'device',
+    params: DeviceProposalParams,
+    body: RejectProposalBody,
+    response: ProposalDecided,
     status: 200,
   },
 } as const satisfies Record<string, RouteContract>;
