@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  AiAnswer,
+  AiRequestBody,
+  ApproveProposalBody,
+  ProposalDecided,
+  ProposalPage,
+  ProposalStatus,
+  RejectProposalBody,
+} from './ai/index';
 import { AuditPage } from './audit';
 import { DeviceSelf } from './devices';
 import { ErrorBody } from './errors';
@@ -128,6 +137,20 @@ export const ActivityRequest = z.strictObject({
 });
 export type ActivityRequest = z.input<typeof ActivityRequest>;
 
+export const ProposalsRequest = z.strictObject({
+  status: ProposalStatus.optional(),
+  /** Proposals created before this one (its id): paging back in time. */
+  before: Uuid.optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
+export type ProposalsRequest = z.input<typeof ProposalsRequest>;
+
+export const ApproveProposalRequest = ApproveProposalBody.extend({ proposalId: Uuid });
+export type ApproveProposalRequest = z.input<typeof ApproveProposalRequest>;
+
+export const RejectProposalRequest = RejectProposalBody.extend({ proposalId: Uuid });
+export type RejectProposalRequest = z.input<typeof RejectProposalRequest>;
+
 /** Destructive requests carry an explicit confirmation, so no stray call can wipe data. */
 const Confirmed = z.strictObject({ confirm: z.literal(true) });
 
@@ -168,6 +191,14 @@ export const ipcInvoke = {
   'device:self': { request: Empty, response: DeviceSelf },
   /** Recent audit events of the workspace that this device's owner may see, newest first. */
   'activity:list': { request: ActivityRequest, response: AuditPage },
+  /** Asks the AI, through this device for its owner: the answer and what became of each operation. */
+  'ai:request': { request: AiRequestBody, response: AiAnswer },
+  /** AI proposals this device's owner may decide, newest first. */
+  'ai:proposals': { request: ProposalsRequest, response: ProposalPage },
+  /** Approves a proposal (optionally edited); it runs as this device for its owner. */
+  'ai:approve': { request: ApproveProposalRequest, response: ProposalDecided },
+  /** Rejects a proposal with a reason, optionally adding a constitution rule. */
+  'ai:reject': { request: RejectProposalRequest, response: ProposalDecided },
   /** Sign out: the server revokes this device, then the replica and keychain entries are deleted. */
   'device:unpair': { request: UnpairRequest, response: AppState },
   /**

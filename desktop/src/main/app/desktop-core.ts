@@ -12,7 +12,15 @@ import type {
 import { DeviceKeychain, KeychainUnavailableError, type SecretStore } from '../keychain';
 import type { IpcHandlers } from '../ipc/ipc-dispatch';
 import type { DeviceCredential } from '../sync/credential';
-import { fetchDeviceActivity, fetchDeviceSelf, unpairDevice } from '../sync/device-api';
+import {
+  approveProposal,
+  fetchDeviceActivity,
+  fetchDeviceSelf,
+  fetchProposals,
+  rejectProposal,
+  requestAi,
+  unpairDevice,
+} from '../sync/device-api';
 import { SyncError } from '../sync/errors';
 import type { FetchImpl } from '../sync/http';
 import { pairDevice } from '../sync/pairing';
@@ -95,6 +103,13 @@ export class DesktopCore {
       'device:self': () => this.withToken((credential) => fetchDeviceSelf(credential, this.http())),
       'activity:list': (request) =>
         this.withToken((credential) => fetchDeviceActivity(credential, request, this.http())),
+      'ai:request': (request) => this.withToken((credential) => requestAi(credential, request, this.http())),
+      'ai:proposals': (request) =>
+        this.withToken((credential) => fetchProposals(credential, request, this.http())),
+      'ai:approve': ({ proposalId, operation }) =>
+        this.withToken((credential) => approveProposal(credential, proposalId, operation, this.http())),
+      'ai:reject': ({ proposalId, ...body }) =>
+        this.withToken((credential) => rejectProposal(credential, proposalId, body, this.http())),
       'device:unpair': (request) => this.serialised(() => this.unpair(request.evenIfOffline)),
       'replica:reset': () => this.serialised(() => this.reset()),
     };

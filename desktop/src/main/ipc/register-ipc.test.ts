@@ -15,6 +15,8 @@ function handlers(overrides: Partial<IpcHandlers> = {}): IpcHandlers {
   return { ...all, ...overrides } as unknown as IpcHandlers;
 }
 
+const PROPOSAL_ID = '0190d1c2-0000-7000-8000-0000000000a1';
+
 const paired = {
   kind: 'paired' as const,
   serverUrl: 'https://enclave.example',
@@ -35,6 +37,19 @@ describe('dispatching IPC calls', () => {
     // Defaults of the request schema are applied before the handler sees it.
     await dispatchInvoke(all, 'activity:list', {});
     expect(activity).toHaveBeenCalledWith({ limit: 50 });
+  });
+
+  it('hands the AI channels their requests as parsed, text trimmed and defaults applied', async () => {
+    const proposals = vi.fn(async () => ({ items: [], nextBefore: null }));
+    const request = vi.fn(notCalled);
+    const reject = vi.fn(notCalled);
+    const all = handlers({ 'ai:proposals': proposals, 'ai:request': request, 'ai:reject': reject });
+    await dispatchInvoke(all, 'ai:proposals', { status: 'pending' });
+    expect(proposals).toHaveBeenCalledWith({ status: 'pending', limit: 50 });
+    await dispatchInvoke(all, 'ai:request', { feature: 'assistant', message: '  mark INV-0089 paid ' });
+    expect(request).toHaveBeenCalledWith({ feature: 'assistant', message: 'mark INV-0089 paid' });
+    await dispatchInvoke(all, 'ai:reject', { proposalId: PROPOSAL_ID, reason: ' not now ' });
+    expect(reject).toHaveBeenCalledWith({ proposalId: PROPOSAL_ID, reason: 'not now' });
   });
 
   it('refuses unknown channels and malformed requests before any handler runs', async () => {
@@ -58,6 +73,15 @@ describe('dispatching IPC calls', () => {
       ['device:unpair', {}],
       ['replica:reset', { confirm: 'yes' }],
       ['activity:list', { limit: 1000 }],
+      ['ai:request', { feature: 'assistant', message: '   ' }],
+      ['ai:request', { feature: 'summary' }],
+      ['ai:request', { feature: 'assistant', message: 'hi', workspaceId: paired.workspace.id }],
+      ['ai:proposals', { status: 'maybe' }],
+      ['ai:proposals', { limit: 0 }],
+      ['ai:approve', { proposalId: '../../device/unpair' }],
+      ['ai:approve', { proposalId: PROPOSAL_ID, operation: { type: 'member.invite', email: 'm@x.example' } }],
+      ['ai:reject', { proposalId: PROPOSAL_ID }],
+      ['ai:reject', { proposalId: PROPOSAL_ID, reason: 'x'.repeat(501) }],
     ];
     for (const [channel, payload] of bad) {
       const answer = await dispatchInvoke(all, channel, payload);
