@@ -6,6 +6,8 @@ import { Icon } from '@enclave/ui';
 
 export type View =
   | { kind: 'records'; type: string; focusId: string | null; nonce: number }
+  | { kind: 'assistant' }
+  | { kind: 'proposals'; focusId: string | null; nonce: number }
   | { kind: 'activity' }
   | { kind: 'settings' };
 
@@ -18,7 +20,7 @@ function TypeCount({ session, type }: { session: WorkspaceSession; type: string 
   return <span className="nav-count">{value < 10_000 ? exact.format(value) : compact.format(value)}</span>;
 }
 
-/** Record types (with counts), then Activity and Settings; sync status at the foot, always in view. */
+/** Record types (with counts), then the AI, Activity and Settings; sync status at the foot, always in view. */
 export function Sidebar({
   session,
   workspaceName,
@@ -72,6 +74,30 @@ export function Sidebar({
       </div>
       <div className="nav-section">
         <ul>
+          <li>
+            <button
+              type="button"
+              className={view.kind === 'assistant' ? 'nav-item active' : 'nav-item'}
+              aria-current={current(view.kind === 'assistant')}
+              data-testid="nav-assistant"
+              onClick={() => onNavigate({ kind: 'assistant' })}
+            >
+              <Icon name="info" size={14} />
+              <span className="nav-label">Assistant</span>
+            </button>
+          </li>
+          <li>
+            <button
+              type="button"
+              className={view.kind === 'proposals' ? 'nav-item active' : 'nav-item'}
+              aria-current={current(view.kind === 'proposals')}
+              data-testid="nav-proposals"
+              onClick={() => onNavigate({ kind: 'proposals', focusId: null, nonce: 0 })}
+            >
+              <Icon name="check" size={14} />
+              <span className="nav-label">Proposals</span>
+            </button>
+          </li>
           <li>
             <button
               type="button"

@@ -1,5 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ActivityView } from '../activity/ActivityView';
+import { AssistantView } from '../ai/AssistantView';
+import { ProposalsView } from '../ai/ProposalsView';
 import { ConflictNotices } from '../conflicts/ConflictNotices';
 import { RecordsView } from '../records/RecordsView';
 import { SettingsView } from '../settings/SettingsView';
@@ -17,6 +19,7 @@ export function WorkspaceShell() {
     first ? { kind: 'records', type: first.key, focusId: null, nonce: 0 } : { kind: 'activity' },
   );
   const indicator = useBehavior(session.indicator$);
+  const [assistantOpened, setAssistantOpened] = useState(false);
 
   // A type the schema no longer has (the schema changed on the server) falls back to the first.
   const entity = view.kind === 'records' ? entities.find((e) => e.key === view.type) : undefined;
@@ -27,6 +30,7 @@ export function WorkspaceShell() {
         : { kind: 'activity' }
       : view;
   const shownEntity = shown.kind === 'records' ? entities.find((e) => e.key === shown.type) : undefined;
+  if (shown.kind === 'assistant' && !assistantOpened) setAssistantOpened(true);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -45,8 +49,14 @@ export function WorkspaceShell() {
     return () => window.removeEventListener('keydown', onKeyDown);
   }, [entities]);
 
-  const openRecord = (type: string, id: string) =>
-    setView({ kind: 'records', type, focusId: id, nonce: Date.now() });
+  const openRecord = useCallback(
+    (type: string, id: string) => setView({ kind: 'records', type, focusId: id, nonce: Date.now() }),
+    [],
+  );
+  const openProposal = useCallback(
+    (id: string) => setView({ kind: 'proposals', focusId: id, nonce: Date.now() }),
+    [],
+  );
 
   return (
     <div className="app-shell">
@@ -73,6 +83,22 @@ export function WorkspaceShell() {
             entity={shownEntity}
             focusId={shown.focusId}
             onOpenReference={openRecord}
+          />
+        )}
+        {/* Kept once opened, so that its answers are still there after following one of their links. */}
+        {(shown.kind === 'assistant' || assistantOpened) && (
+          <AssistantView
+            hidden={shown.kind !== 'assistant'}
+            onOpenRecord={openRecord}
+            onOpenProposal={openProposal}
+          />
+        )}
+        {shown.kind === 'proposals' && (
+          <ProposalsView
+            key={String(shown.nonce)}
+            focusId={shown.focusId}
+            onOpenRecord={openRecord}
+            onOpenProposal={openProposal}
           />
         )}
         {shown.kind === 'activity' && <ActivityView onOpenRecord={openRecord} />}
