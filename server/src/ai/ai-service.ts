@@ -227,7 +227,7 @@ export class AiService {
       const entity = context.schema.entityTypes.find((e) => e.key === entityType);
       const risk = riskOf(op, entity);
       const provenance = provenanceOf(op, context, target, risk !== 'low');
-      const category = categoryOf(feature, op);
+      const category = categoryOf(feature, op, context.focusId);
       const base = {
         tool: call.tool,
         operation: op,
@@ -252,7 +252,13 @@ export class AiService {
         settings,
       });
       return {
-        decision: { ...base, decision: reasons.length === 0 ? 'executed' : 'proposed', reasons, error: null },
+        decision: {
+          ...base,
+          fromRecordText: base.fromRecordText || reasons.includes('fromRecordText'),
+          decision: reasons.length === 0 ? 'executed' : 'proposed',
+          reasons,
+          error: null,
+        },
         target,
       };
     });

@@ -67,7 +67,7 @@ function decide(op: AiOperation, context: ModelContext, target: WorkspaceRecord 
     provenance,
     reasons: holdReasons({
       op,
-      category: categoryOf('assistant', op),
+      category: categoryOf('assistant', op, null),
       risk,
       provenance,
       rules: checkRules(DEFAULT_CONSTITUTION, op, type),

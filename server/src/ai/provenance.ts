@@ -32,7 +32,17 @@ function candidatesOf(field: FieldDef | undefined, value: unknown): string[] {
   if (value === null || value === undefined) return [];
   if (field?.type === 'money' && typeof value === 'number') {
     const major = value / 100;
-    return [String(value), String(major), major.toFixed(2), major.toFixed(2).replace('.', ',')];
+    const grouped = major.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return [
+      String(value),
+      String(major),
+      major.toFixed(2),
+      major.toFixed(2).replace('.', ','),
+      grouped,
+      grouped.replace(/\.00$/, ''),
+      // 12.500,00: the grouping of most of Europe.
+      grouped.replace(/,/g, ' ').replace('.', ',').replace(/ /g, '.'),
+    ];
   }
   if (typeof value === 'boolean') {
     // "mark it paid" says `paid: true` by naming the field.
@@ -111,7 +121,93 @@ function smuggled(context: ModelContext, body: string, allowed: ReadonlySet<stri
   return [...ids];
 }
 
+/** The records a message may speak of: the one it is about, and the records that one points to. */
+function messageRecords(context: ModelContext, recordId: string | null): ReadonlySet<string> {
+  const allowed = new Set<string>();
+  const item = recordId === null ? undefined : context.records.get(recordId);
+  if (!item) return allowed;
+  allowed.add(item.record.id);
+  for (const field of item.entity.fields) {
+    const ref = item.record.data[field.key];
+    if (field.type === 'reference' && typeof ref === 'string') allowed.add(ref);
+  }
+  return allowed;
+}
+
+/** Addresses, links, account numbers and long numbers: what an injection wants a message to carry. */
+const IDENTIFIER =
+  /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?:\/\/\S+|\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}(?: ?[A-Z0-9]{1,4})?\b|\b\d[\d -]{6,}\d\b/g;
+
+/**
+ * Identifiers in an outbound body that the person did not write and that others' text holds (an
+ * IBAN pasted into a ticket, an address in a forwarded email): the records whose text holds them.
+ */
+function liftedIdentifiers(context: ModelContext, body: string): string[] {
+  const ids = new Set<string>();
+  for (const match of body.match(IDENTIFIER) ?? []) {
+    const token = match.replace(/[.,;:)]+$/, '');
+    if (containsWord(context.request, token)) continue;
+    const compact = normalise(token).replace(/\s+/g, '');
+    for (const text of context.untrusted) {
+      if (normalise(text.text).replace(/\s+/g, '').includes(compact))
+        ids.add(text.recordId ?? `event:${text.eventId ?? ''}`);
+    }
+  }
+  return [...ids];
+}
+
+/** The verbs that ask for each kind of operation, in the person's words or in others' text. */
+const VERBS: Partial<Record<AiOperation['type'], RegExp>> = {
+  'record.delete': /\b(delete|remove|erase|purge|drop|get rid of)\b/i,
+  'record.restore': /\b(restore|undelete|bring back|recover|reinstate)\b/i,
+  'record.revert': /\b(undo|revert|roll ?back|reverse)\b/i,
+  'outbox.send': /\b(send|e-?mail|mail|reply|forward|write to|notify)\b/i,
+};
+
+/** What each feature that works on one record is for: anything else was not asked for. */
+function withinRemit(context: ModelContext, op: AiOperation): boolean {
+  switch (context.feature) {
+    case 'triage':
+      return op.type === 'record.update' && op.id === context.focusId;
+    case 'draftReply':
+      return op.type === 'outbox.send';
+    case 'summary':
+      return false;
+    case 'assistant':
+    case 'auditQuestions': {
+      const verb = VERBS[op.type];
+      return verb === undefined || verb.test(context.request);
+    }
+  }
+}
+
+/**
+ * Whether the kind of operation was asked for: an operation the request's feature or words do
+ * not ask for (a deletion proposed while triaging, a message while summarising) came from
+ * somewhere else — others' text, when it asks for it.
+ */
+function traceOperation(context: ModelContext, op: AiOperation): ArgumentProvenance | null {
+  if (withinRemit(context, op)) return null;
+  const verb = VERBS[op.type];
+  const asking = context.untrusted.filter((t) => (verb ? verb.test(t.text) : true));
+  const recordIds = [...new Set(asking.map((t) => t.recordId ?? `event:${t.eventId ?? ''}`))];
+  return recordIds.length > 0
+    ? { path: 'type', source: 'recordText', recordIds, sensitive: true }
+    : { path: 'type', source: 'model', recordIds: [], sensitive: true };
+}
+
 export function provenanceOf(
+  op: AiOperation,
+  context: ModelContext,
+  target: Pick<WorkspaceRecord, 'type'> | null,
+  sensitiveChange: boolean,
+): ArgumentProvenance[] {
+  const args = argumentsOf(op, context, target, sensitiveChange);
+  const kind = traceOperation(context, op);
+  return kind ? [kind, ...args] : args;
+}
+
+function argumentsOf(
   op: AiOperation,
   context: ModelContext,
   target: Pick<WorkspaceRecord, 'type'> | null,
@@ -144,8 +240,11 @@ export function provenanceOf(
     }
     case 'record.delete':
       return [entry('id', traceRecord(context, op.id), true)];
-    case 'record.restore':
-      return [entry('id', traceRecord(context, op.id), false)];
+    case 'record.restore': {
+      // Bringing back a record the person did not point at is how a deleted fraud comes back.
+      const target = traceRecord(context, op.id);
+      return [entry('id', target, target.source !== 'request' && target.source !== 'namedRecord')];
+    }
     case 'record.revert': {
       const event = context.events.get(op.eventId)?.event;
       // "Undo that": the person's own change (or one the AI made for them) is theirs to name.
@@ -163,8 +262,12 @@ export function provenanceOf(
       return [entry('eventId', traced, true)];
     }
     case 'outbox.send': {
-      const about = new Set([...context.records.values()].filter((r) => r.about).map((r) => r.record.id));
-      const leaked = smuggled(context, op.body, about);
+      const leaked = [
+        ...new Set([
+          ...smuggled(context, op.body, messageRecords(context, op.recordId ?? null)),
+          ...liftedIdentifiers(context, op.body),
+        ]),
+      ];
       return [
         entry('to', trace(context, [op.to], true), true),
         entry('subject', trace(context, [op.subject], false), false),
@@ -179,7 +282,7 @@ export function provenanceOf(
 
 /** A sensitive argument came from others' text: shown as "from record text". */
 export function fromRecordText(provenance: readonly ArgumentProvenance[]): boolean {
-  return provenance.some((p) => p.sensitive && p.source === 'recordText');
+  return provenance.some((p) => (p.sensitive || p.path === 'type') && p.source === 'recordText');
 }
 
 /** A sensitive argument came from nowhere the person wrote or pointed at. */

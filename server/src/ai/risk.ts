@@ -9,7 +9,8 @@ import type { AiOperation, EntityTypeDef, FieldDef, RiskClass } from '@enclave/s
  */
 
 /** Field names that hold payment details or a record's standing, whatever their type. */
-const SENSITIVE_NAME = /(status|paid|bank|iban|swift|bic|account|routing|payee|sort_?code|card)/i;
+const SENSITIVE_NAME =
+  /(status|paid|pay|bank|iban|swift|bic|account|routing|payee|beneficiar|remit|sort_?code|card|amount|price|total|fee)/i;
 
 /**
  * Sensitive fields: money, contact details (where messages and payments go), references (which

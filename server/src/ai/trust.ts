@@ -17,11 +17,16 @@ import { fromRecordText, madeUp } from './provenance';
  * text or from nowhere. Everything else is filed as a proposal, with every reason it waits.
  */
 
-export function categoryOf(feature: AiFeature, op: AiOperation): TrustCategory | null {
+/** Triage may run on its own only on the ticket it triages; anything else it proposes waits. */
+export function categoryOf(
+  feature: AiFeature,
+  op: AiOperation,
+  focusId: string | null,
+): TrustCategory | null {
   if (feature === 'assistant' && ['record.create', 'record.update', 'record.restore'].includes(op.type)) {
     return 'records';
   }
-  if (feature === 'triage' && op.type === 'record.update') return 'triage';
+  if (feature === 'triage' && op.type === 'record.update' && op.id === focusId) return 'triage';
   return null;
 }
 
@@ -43,7 +48,14 @@ export function holdReasons(input: TrustInput): HoldReason[] {
   if (input.risk === 'high') reasons.push('highRisk');
   if (input.risk === 'irreversible') reasons.push('irreversible');
   if (input.op.type === 'outbox.send') reasons.push('outbound');
-  if (fromRecordText(input.provenance)) reasons.push('fromRecordText');
+  // In the assistant, what runs on its own is what the person asked for: any value lifted from
+  // others' text holds it, sensitive or not (a due date moved, a name changed).
+  if (
+    fromRecordText(input.provenance) ||
+    (input.category === 'records' && input.provenance.some((p) => p.source === 'recordText'))
+  ) {
+    reasons.push('fromRecordText');
+  }
   if (madeUp(input.provenance)) reasons.push('notFromRequest');
   if (input.rules.requiresApproval) reasons.push('ruleRequiresApproval');
   return reasons;
