@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LIVE_PATH, SYNC_PATH } from '@enclave/shared';
 import { AiService } from './ai/ai-service';
+import { NewTicketTriage } from './ai/new-ticket-triage';
 import { createProvider } from './ai/provider';
 import { AuditAnchors, CheckpointSigner } from './audit/checkpoints';
 import { AccountsService } from './auth/accounts.service';
@@ -174,6 +175,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     hub: null,
     origin: () => origin,
   };
+  const newTicketTriage = new NewTicketTriage(deps.ai, logger);
+  newTicketTriage.watch(feed);
   const app = createApp(deps);
   const http = createHttpServer(app);
   const drain = drainable(http);
@@ -218,6 +221,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (error) {
     anchors.stop();
     outboxDispatcher.stop();
+    newTicketTriage.stop();
     stopLive();
     await store.close();
     lock?.release();
@@ -252,6 +256,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     stopLive();
     const cut = await drain.drain(config.shutdownGraceMs);
     if (cut > 0) logger.warn({ connections: cut }, 'shutdown grace over: connections still open were cut');
+    // A triage under way finishes (its changes are anchored and sent below); the waiting ones are dropped.
+    newTicketTriage.stop();
+    if (!(await newTicketTriage.flush(config.shutdownGraceMs))) {
+      logger.warn('shutdown grace over: a new ticket was left untriaged');
+    }
     // The last commits are anchored before the databases close.
     await anchors.flush();
     anchors.stop();

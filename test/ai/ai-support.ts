@@ -51,8 +51,12 @@ export async function startAiWorld(env: Record<string, string> = {}): Promise<Ai
   };
 }
 
+/**
+ * AI on. New-ticket triage is off unless a test asks for it: it makes a model call of its own for
+ * each ticket created, which would take the replies a test scripted for its requests.
+ */
 export async function setAi(world: AiWorld, change: Partial<AiSettings> = {}): Promise<AiSettings> {
-  const settings: AiSettings = { ...DEFAULT_AI_SETTINGS, enabled: true, ...change };
+  const settings: AiSettings = { ...DEFAULT_AI_SETTINGS, enabled: true, triageNewTickets: false, ...change };
   const res = await world.owner.put(world.api('/ai/settings'), settings);
   if (res.status !== 200) throw new Error(`settings: ${res.status} ${res.text}`);
   return settings;

@@ -51,14 +51,24 @@ export interface AiServiceDeps {
 
 const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'enclave', label: 'Enclave' };
 
+/** The entity type whose new records are triaged as they are made. */
+export const TICKET_TYPE = 'ticket';
+/** The triage fields a person fills in when they triage a ticket themselves (priority is always set). */
+const OPTIONAL_TRIAGE_FIELDS = ['category', 'assignee'];
+
+/** How a request reached the pipeline: asked for by a person, or started by a new ticket. */
+export interface RequestTrigger {
+  newTicket?: boolean;
+}
+
 /** What a feature without a message asks for, as the request the model and provenance see. */
-function requestTextOf(body: AiRequestBody): string {
+function requestTextOf(body: AiRequestBody, trigger: RequestTrigger): string {
   switch (body.feature) {
     case 'assistant':
     case 'auditQuestions':
       return body.message;
     case 'triage':
-      return 'Triage this ticket.';
+      return trigger.newTicket ? 'Triage this new ticket.' : 'Triage this ticket.';
     case 'draftReply':
       return body.instructions ?? 'Draft a reply to this ticket.';
     case 'summary':
@@ -105,7 +115,11 @@ export class AiService {
     return readConstitution(access.ws);
   }
 
-  async request(access: WorkspaceAccess, body: AiRequestBody): Promise<AiAnswer> {
+  async request(
+    access: WorkspaceAccess,
+    body: AiRequestBody,
+    trigger: RequestTrigger = {},
+  ): Promise<AiAnswer> {
     const { ws, perms, ctx } = access;
     const now = this.now();
     const settings = await readAiSettings(ws);
@@ -117,7 +131,7 @@ export class AiService {
     });
 
     const schema = await ws.getSchema();
-    const request = requestTextOf(body);
+    const request = requestTextOf(body, trigger);
     const context = await buildContext({
       ws,
       schema,
@@ -149,6 +163,7 @@ export class AiService {
         onBehalfOf: person,
         ...(ctx.actor.kind === 'device' ? { viaDevice: { id: ctx.actor.id, label: ctx.actor.label } } : {}),
         feature: body.feature,
+        ...(trigger.newTicket ? { trigger: 'newTicket' } : {}),
         promptLogId: call.promptLogId,
         constitutionVersion: constitution.version,
         ruleIds: rules.known,
@@ -190,6 +205,47 @@ export class AiService {
       operations: decisions.map(({ decision }) => decision),
       usage: { inputTokens: call.inputTokens, outputTokens: call.outputTokens },
     };
+  }
+
+  /**
+   * Triages a ticket just made, on behalf of whoever made it: the person, the owner of the device,
+   * or the person an agent acted for, with that person's rights now. null when nothing was asked
+   * of the model: AI, triage or new-ticket triage off, no provider, the ticket gone or already
+   * triaged by its maker (category and assignee filled in), or its maker no longer a member.
+   */
+  async triageNewTicket(workspaceId: string, recordId: string, maker: Actor): Promise<AiAnswer | null> {
+    const ws = await this.deps.store.workspace(workspaceId);
+    if (!ws || !this.deps.provider.configured) return null;
+    const settings = await readAiSettings(ws);
+    if (!settings.enabled || !settings.features.triage || !settings.triageNewTickets) return null;
+    const record = await ws.getRecord(recordId);
+    if (!record || record.type !== TICKET_TYPE || record.deletedAt !== null) return null;
+    const entity = (await ws.getSchema()).entityTypes.find((e) => e.key === TICKET_TYPE);
+    const optional = OPTIONAL_TRIAGE_FIELDS.filter((key) => entity?.fields.some((f) => f.key === key));
+    const filled = (key: string) =>
+      record.data[key] !== undefined && record.data[key] !== null && record.data[key] !== '';
+    if (optional.length > 0 && optional.every(filled)) return null;
+
+    const userId =
+      maker.kind === 'user' || maker.kind === 'agent'
+        ? maker.id
+        : maker.kind === 'device'
+          ? ((await ws.getDevice(maker.id))?.ownerId ?? null)
+          : null;
+    const member = userId === null ? null : await ws.getMember(userId);
+    if (!member) return null;
+    const access: WorkspaceAccess = {
+      ws,
+      member,
+      perms: await this.deps.engine.permissionsOf(ws, member.userId),
+      ctx: {
+        workspaceId,
+        actor: maker.kind === 'device' ? maker : { kind: 'user', id: member.userId, label: member.email },
+        principal: { userId: member.userId, email: member.email, name: member.name },
+        request: { ip: null, userAgent: null, requestId: null },
+      },
+    };
+    return this.request(access, { feature: 'triage', recordId }, { newTicket: true });
   }
 
   /** Validation, constitution, risk, provenance and trust for each proposed operation. */

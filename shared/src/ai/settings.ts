@@ -29,6 +29,12 @@ export const AiSettings = z.strictObject({
     summary: z.boolean(),
     auditQuestions: z.boolean(),
   }),
+  /**
+   * With triage on: every new ticket is triaged as it is made, on behalf of the person who made it
+   * (its suggestions then run or wait like any other). Off: triage runs only when asked for.
+   * Settings saved before this switch existed read as on.
+   */
+  triageNewTickets: z.boolean().default(true),
   trust: z.strictObject({ records: TrustMode, triage: TrustMode }),
   /** The confidence a plan needs (0.5–1) for Trusted Auto to run its low-risk operations. */
   confidenceThreshold: z.number().min(0.5).max(1),
@@ -47,6 +53,7 @@ export type AiSettings = z.infer<typeof AiSettings>;
 export const DEFAULT_AI_SETTINGS: AiSettings = {
   enabled: false,
   features: { assistant: true, triage: true, draftReply: true, summary: true, auditQuestions: true },
+  triageNewTickets: true,
   trust: { records: 'proposeOnly', triage: 'proposeOnly' },
   confidenceThreshold: 0.9,
   monthlyAllowanceTokens: 2_000_000,

@@ -80,6 +80,12 @@ test.describe('with a model provider', () => {
     await page.getByTestId('ai-enabled').check();
     await page.getByTestId('ai-trust-records-trustedAuto').check();
     await page.getByTestId('ai-feature-summary').uncheck();
+    // New-ticket triage hangs off the triage switch: with triage off there is nothing to turn on.
+    await expect(page.getByTestId('ai-triageNewTickets')).toBeChecked();
+    await page.getByTestId('ai-feature-triage').uncheck();
+    await expect(page.getByTestId('ai-triageNewTickets')).toBeDisabled();
+    await page.getByTestId('ai-feature-triage').check();
+    await page.getByTestId('ai-triageNewTickets').uncheck();
     await page.getByTestId('ai-confidenceThreshold').fill('0.8');
     await page.getByTestId('ai-settings-save').click();
     await expect(page.getByTestId('ai-settings-saved')).toBeVisible();
@@ -89,6 +95,7 @@ test.describe('with a model provider', () => {
       ...DEFAULT_AI_SETTINGS,
       enabled: true,
       features: { ...DEFAULT_AI_SETTINGS.features, summary: false },
+      triageNewTickets: false,
       trust: { records: 'trustedAuto', triage: 'proposeOnly' },
       confidenceThreshold: 0.8,
     });
@@ -133,6 +140,7 @@ test.describe('with a model provider', () => {
     await page.reload();
     await expect(page.getByTestId('ai-enabled')).toBeChecked();
     await expect(page.getByTestId('ai-feature-summary')).not.toBeChecked();
+    await expect(page.getByTestId('ai-triageNewTickets')).not.toBeChecked();
     await expect(page.getByTestId('ai-trust-triage-trustedAuto')).toBeChecked();
     await expect(page.getByTestId('ai-confidenceThreshold')).toHaveValue('0.95');
     await expect(page.getByTestId('ai-promptLogRetentionDays')).toHaveValue('14');

@@ -261,6 +261,17 @@ function SettingsForm({ saved, onSaved }: { saved: AiSettings; onSaved: (next: A
             testId={`ai-feature-${feature}`}
           />
         ))}
+        <Toggle
+          label="Triage new tickets as they are made"
+          hint="For whoever made the ticket, with their rights; its suggestions run or wait as the triage trust mode says. Off: triage only when asked."
+          checked={draft.triageNewTickets}
+          onChange={(triageNewTickets) =>
+            change((current) => ({ ...current, triageNewTickets }), 'triageNewTickets')
+          }
+          disabled={busy || !draft.features.triage}
+          error={issues.byPath.triageNewTickets}
+          testId="ai-triageNewTickets"
+        />
       </section>
 
       <section className="settings-group ai-settings-group">

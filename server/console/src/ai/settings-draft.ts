@@ -10,6 +10,7 @@ import type { ApiError } from '../api/client';
 export interface SettingsDraft {
   enabled: boolean;
   features: Record<AiFeature, boolean>;
+  triageNewTickets: boolean;
   trust: Record<TrustCategory, AiSettings['trust'][TrustCategory]>;
   confidenceThreshold: string;
   monthlyAllowanceTokens: string;
@@ -25,6 +26,7 @@ export function settingsDraftOf(settings: AiSettings): SettingsDraft {
   return {
     enabled: settings.enabled,
     features: { ...settings.features },
+    triageNewTickets: settings.triageNewTickets,
     trust: { ...settings.trust },
     confidenceThreshold: String(settings.confidenceThreshold),
     monthlyAllowanceTokens: String(settings.monthlyAllowanceTokens),
@@ -49,6 +51,7 @@ export function settingsBodyOf(draft: SettingsDraft): z.input<typeof AiSettings>
   return {
     enabled: draft.enabled,
     features: { ...draft.features },
+    triageNewTickets: draft.triageNewTickets,
     trust: { ...draft.trust },
     confidenceThreshold: typedNumber(draft.confidenceThreshold),
     monthlyAllowanceTokens: typedNumber(draft.monthlyAllowanceTokens),
@@ -67,6 +70,7 @@ export const SETTINGS_PATHS: readonly string[] = [
   'features.draftReply',
   'features.summary',
   'features.auditQuestions',
+  'triageNewTickets',
   'trust',
   'trust.records',
   'trust.triage',
