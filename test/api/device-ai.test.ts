@@ -342,3 +342,32 @@ describe('proposals through a device', () => {
     expect(pending.body.items.map((p) => p.id)).toContain(proposalId);
   });
 });
+
+describe('rate limit on a device’s AI requests', () => {
+  let limited: AiWorld;
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  it('limits a device’s AI requests per minute as a person’s writes are: 429 with Retry-After, and no model call', async () => {
+    limited = await startAiWorld({ ENCLAVE_WRITE_RATE_PER_USER: '3' });
+    await setAi(limited, {});
+    limited.stub.setDefault(planReply({ answer: 'Nothing changed this week.' }));
+    const device = await pairDevice(limited.t, limited.owner, limited.workspaceId, 'Olivia’s laptop');
+    const askFrom = () => {
+      const client = limited.t.client();
+      client.origin = null;
+      return client.request<AiAnswer>(
+        'POST',
+        '/api/v1/device/ai/requests',
+        { feature: 'assistant', message: 'what changed this week?' },
+        { authorization: `Bearer ${device.accessToken}` },
+      );
+    };
+    for (let i = 0; i < 3; i++) expect((await askFrom()).status).toBe(200);
+    const refused = await askFrom();
+    expectError(refused, 429, 'rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.stub.requests).toHaveLength(3);
+  });
+});

@@ -99,6 +99,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(deviceAuth(deps.devices));
   app.use(originCheck(deps.origin));
   app.use('/api/v1/workspaces', writesPerUser(deps.config.writeRatePerUser));
+  // A device's AI requests and decisions count against a budget of its own, as a person's do.
+  app.use('/api/v1/device/ai', writesPerUser(deps.config.writeRatePerUser));
 
   app.use(systemRoutes(deps));
   app.use(authRoutes(deps));
