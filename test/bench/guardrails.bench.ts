@@ -31,6 +31,8 @@ export interface GuardrailBenchResult {
 
 const RECORDS = 10_000;
 const REQUESTS = 300;
+/** Requests run first and not counted, on both sides: what is measured is the steady state, not the JIT warming up. */
+const WARM_UP = 30;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -136,7 +138,7 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
             type: 'tool_use',
             id: 'toolu_1',
             name: 'record_update',
-            input: { id: invoices[k % invoices.length], data: { status: 'paid' } },
+            input: { id: invoices[(k + WARM_UP) % invoices.length], data: { status: 'paid' } },
           },
           {
             type: 'tool_use',
@@ -146,7 +148,7 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
               entityType: 'ticket',
               data: {
                 subject: 'Late delivery',
-                client: clients[k % clients.length],
+                client: clients[(k + WARM_UP) % clients.length],
                 priority: 'normal',
                 status: 'open',
               },
@@ -181,14 +183,16 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
 
     const pipeline: number[] = [];
     const direct: number[] = [];
-    for (n = 0; n < REQUESTS; n++) {
-      const number = `INV-${String(n % invoices.length).padStart(5, '0')}`;
+    for (n = -WARM_UP; n < REQUESTS; n++) {
+      const counted = n >= 0;
+      const k = n + WARM_UP;
+      const number = `INV-${String(k % invoices.length).padStart(5, '0')}`;
       const start = performance.now();
       const answer = await ai.request(access, {
         feature: 'assistant',
-        message: `mark ${number} paid and create a ticket for Client ${String(n % clients.length)} about the late delivery`,
+        message: `mark ${number} paid and create a ticket for Client ${String(k % clients.length)} about the late delivery`,
       });
-      pipeline.push(performance.now() - start);
+      if (counted) pipeline.push(performance.now() - start);
       if (answer.operations.length !== 2) throw new Error('the bench plan did not come back whole');
 
       // The same work without the pipeline: the create committed, the proposal filed.
@@ -198,17 +202,17 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
         entityType: 'ticket',
         data: {
           subject: 'Late delivery',
-          client: clients[n % clients.length],
+          client: clients[k % clients.length],
           priority: 'normal',
           status: 'open',
         },
       });
       await engine.execute(ctx, {
         type: 'record.update',
-        id: invoices[(n + 1) % invoices.length] ?? '',
+        id: invoices[(k + 1) % invoices.length] ?? '',
         data: { status: 'sent' },
       });
-      direct.push(performance.now() - t0);
+      if (counted) direct.push(performance.now() - t0);
     }
     const p99 = percentile(pipeline, 0.99);
     return [
@@ -221,7 +225,7 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
         engineP50Ms: percentile(direct, 0.5),
         engineP99Ms: percentile(direct, 0.99),
         method:
-          'AiService.request with an in-process provider that answers at once with a two-operation plan (an invoice marked paid: filed as a proposal; a ticket created: run in Trusted Auto), against two engine.execute calls of comparable writes; both on one encrypted workspace of 10,000 records',
+          'AiService.request with an in-process provider that answers at once with a two-operation plan (an invoice marked paid: filed as a proposal; a ticket created: run in Trusted Auto), against two engine.execute calls of comparable writes; both on one encrypted workspace of 10,000 records, after 30 uncounted requests on each side, in a process of its own',
         target: 'pipeline p99 < 20 ms',
         meetsTarget: p99 < 20,
       },
