@@ -37,7 +37,12 @@ async function ask(client: TestClient, id: string, message: string): Promise<num
 }
 
 async function putSettings(id: string, change: Partial<AiSettings>): Promise<void> {
-  const res = await owner.put(api(id, '/ai/settings'), { ...DEFAULT_AI_SETTINGS, enabled: true, triageNewTickets: false, ...change });
+  const res = await owner.put(api(id, '/ai/settings'), {
+    ...DEFAULT_AI_SETTINGS,
+    enabled: true,
+    triageNewTickets: false,
+    ...change,
+  });
   expect(res.status, res.text).toBe(200);
 }
 
