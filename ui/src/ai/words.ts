@@ -110,6 +110,55 @@ export const FEATURE_WORDS: Record<AiFeature, string> = {
   auditQuestions: 'Audit question',
 };
 
+/** One entry of the assistant's menu of features. */
+export interface FeatureChoice {
+  feature: AiFeature;
+  /** What the choice is called in the menu. */
+  label: string;
+  /** `message`: a request in words; `record`: the record it works on. */
+  needs: 'message' | 'record';
+  hint: string;
+}
+
+/**
+ * The assistant's menu, the same in the desktop app and the console but for what each calls the
+ * audit log (the desktop's Activity view, the console's Audit log page).
+ */
+export function featureChoices(auditLogName: string): readonly FeatureChoice[] {
+  return [
+    {
+      feature: 'assistant',
+      label: 'Ask the assistant',
+      needs: 'message',
+      hint: 'Ask in plain words: find records, or change them. Changes run only as the workspace’s trust settings allow; the rest waits for approval.',
+    },
+    {
+      feature: 'auditQuestions',
+      label: `Ask about the ${auditLogName}`,
+      needs: 'message',
+      hint: 'Who changed what, and when. The answer cites the events it read.',
+    },
+    {
+      feature: 'summary',
+      label: 'Summarise a record',
+      needs: 'record',
+      hint: 'A summary of one record and its history.',
+    },
+    {
+      feature: 'triage',
+      label: 'Triage a ticket',
+      needs: 'record',
+      hint: 'Suggests a priority, category and assignee for a ticket.',
+    },
+    {
+      feature: 'draftReply',
+      label: 'Draft a reply to a ticket',
+      needs: 'record',
+      hint: 'Drafts an email about a ticket. Sending it always waits for a person.',
+    },
+  ];
+}
+
 export const RULE_EFFECT_WORDS: Record<RuleEffect, Words> = {
   guidance: { label: 'Guidance', explanation: 'Only guides the AI; nothing is held back by it.' },
   requireApproval: {

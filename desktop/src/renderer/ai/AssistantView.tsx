@@ -4,6 +4,8 @@ import {
   AiRefusalNote,
   AnswerView,
   FEATURE_WORDS,
+  featureChoices,
+  type FeatureChoice,
   Icon,
   OperationDecisionList,
   operationRecordId,
@@ -20,48 +22,8 @@ import { useAiLinks, type AiNavigation } from './use-ai-links';
 import { useRecordTargets } from './use-record-targets';
 import './ai-views.css';
 
-interface FeatureChoice {
-  feature: AiFeature;
-  label: string;
-  /** `message`: a request in words; `record`: the record it works on. */
-  needs: 'message' | 'record';
-  hint: string;
-}
-
-const ASSISTANT: FeatureChoice = {
-  feature: 'assistant',
-  label: 'Ask the assistant',
-  needs: 'message',
-  hint: 'Ask in plain words: find records, or change them. Changes run only as the workspace’s trust settings allow; the rest waits for approval.',
-};
-
-const FEATURES: readonly FeatureChoice[] = [
-  ASSISTANT,
-  {
-    feature: 'auditQuestions',
-    label: 'Ask about the activity log',
-    needs: 'message',
-    hint: 'Who changed what, and when. The answer cites the events it read.',
-  },
-  {
-    feature: 'summary',
-    label: 'Summarise a record',
-    needs: 'record',
-    hint: 'A summary of one record and its history.',
-  },
-  {
-    feature: 'triage',
-    label: 'Triage a ticket',
-    needs: 'record',
-    hint: 'Suggests a priority, category and assignee for a ticket.',
-  },
-  {
-    feature: 'draftReply',
-    label: 'Draft a reply to a ticket',
-    needs: 'record',
-    hint: 'Drafts an email about a ticket. Sending it always waits for a person.',
-  },
-];
+const FEATURES = featureChoices('activity log');
+const [ASSISTANT] = FEATURES as [FeatureChoice, ...FeatureChoice[]];
 
 interface Exchange {
   id: number;

@@ -10,6 +10,8 @@ import {
   AiRefusalNote,
   AnswerView,
   FEATURE_WORDS,
+  featureChoices,
+  type FeatureChoice,
   Icon,
   OperationDecisionList,
   recordTitle,
@@ -25,49 +27,8 @@ import { useTitles } from '../records/use-titles';
 import { useRecordTargets, type Targets } from './use-targets';
 import './assistant.css';
 
-interface FeatureChoice {
-  feature: AiFeature;
-  /** What the choice is called in the menu. */
-  label: string;
-  /** `message`: a request in words; `record`: the record it works on. */
-  needs: 'message' | 'record';
-  hint: string;
-}
-
-const ASSISTANT: FeatureChoice = {
-  feature: 'assistant',
-  label: 'Ask the assistant',
-  needs: 'message',
-  hint: 'Ask in plain words: find records, or change them. Changes run only as your trust settings allow; the rest waits for approval.',
-};
-
-const FEATURES: FeatureChoice[] = [
-  ASSISTANT,
-  {
-    feature: 'auditQuestions',
-    label: 'Ask about the audit log',
-    needs: 'message',
-    hint: 'Who changed what, and when. The answer cites the events it read.',
-  },
-  {
-    feature: 'summary',
-    label: 'Summarise a record',
-    needs: 'record',
-    hint: 'A summary of one record and its history.',
-  },
-  {
-    feature: 'triage',
-    label: 'Triage a ticket',
-    needs: 'record',
-    hint: 'Suggests a priority, category and assignee for a ticket.',
-  },
-  {
-    feature: 'draftReply',
-    label: 'Draft a reply to a ticket',
-    needs: 'record',
-    hint: 'Drafts an email about a ticket. Sending it always waits for a person.',
-  },
-];
+const FEATURES = featureChoices('audit log');
+const [ASSISTANT] = FEATURES as [FeatureChoice, ...FeatureChoice[]];
 
 /** The records the proposed data points at (an invoice's client), for their titles. */
 function referencesOf(
