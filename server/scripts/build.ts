@@ -4,6 +4,7 @@
  *
  *   dist/main.js   the server: src/main.ts and everything it imports, bundled
  *   dist/cli.js    the operator commands: src/cli.ts, bundled
+ *   dist/wal-checkpoint-worker.js   the store's checkpoint worker thread, bundled
  *   console/dist/  the web console the server serves (built if missing or stale)
  *
  * Only Node's own modules and the native add-ons stay outside, loaded from node_modules at run
@@ -26,7 +27,12 @@ const EXTERNALS = ['better-sqlite3-multiple-ciphers', '@node-rs/argon2', 'vite']
 async function main(): Promise<void> {
   const outDir = join(serverDir, 'dist');
   const result = await build({
-    entryPoints: { main: join(serverDir, 'src/main.ts'), cli: join(serverDir, 'src/cli.ts') },
+    entryPoints: {
+      main: join(serverDir, 'src/main.ts'),
+      cli: join(serverDir, 'src/cli.ts'),
+      // Started by the store as a worker thread, from beside main.js and cli.js.
+      'wal-checkpoint-worker': join(serverDir, 'src/store/sqlite/wal-checkpoint-worker.ts'),
+    },
     outdir: outDir,
     bundle: true,
     platform: 'node',

@@ -7,6 +7,7 @@ import { SqliteControlStore } from './control-store';
 import { controlMigrations, workspaceMigrations } from './migrations';
 import { migrate, openEncrypted, type Db, type OpenOptions } from './open';
 import { storageFaultOf, storageFull, withStorageFaults, workspaceUnavailable } from './storage-errors';
+import { WalCheckpointer } from './wal-checkpointer';
 import { SqliteWorkspaceStore } from './workspace-store';
 
 /** The file of a workspace's database inside the data directory. */
@@ -39,6 +40,7 @@ export class EmbeddedStore implements Store {
   private readonly open = new Map<string, { raw: SqliteWorkspaceStore; guarded: WorkspaceStore }>();
   private readonly unavailable = new Map<string, WorkspaceProblem['reason']>();
   private readonly wrappingKey: Buffer;
+  private readonly checkpointer = new WalCheckpointer();
   private diskFull = false;
 
   constructor(
@@ -50,11 +52,15 @@ export class EmbeddedStore implements Store {
     ensurePrivateDir(join(dataDir, 'workspaces'));
     const controlPath = join(dataDir, 'control.db');
     let controlDb: Db;
+    const controlKey = deriveKey(masterKey, 'control-db');
     try {
-      controlDb = openEncrypted(controlPath, deriveKey(masterKey, 'control-db'), options);
+      controlDb = openEncrypted(controlPath, controlKey, options);
       migrate(controlDb, controlMigrations);
+      this.checkpointer.watch(controlPath, controlKey, controlDb);
     } catch (error) {
       throw controlOpenError(controlPath, error);
+    } finally {
+      controlKey.fill(0);
     }
     this.control = withStorageFaults(new SqliteControlStore(controlDb), (error) => this.translate(error));
     this.wrappingKey = deriveKey(masterKey, 'workspace-key-wrap');
@@ -72,8 +78,10 @@ export class EmbeddedStore implements Store {
       // mean a damaged workspace, never a new one.
       db.pragma('wal_checkpoint(TRUNCATE)');
       await this.control.createWorkspace({ ...row, wrappedKey: wrapKey(this.wrappingKey, key, row.id) });
+      this.checkpointer.watch(path, key, db);
     } catch (error) {
       // All or nothing: a workspace the control database does not know leaves no file behind.
+      this.checkpointer.unwatch(path);
       db?.close();
       removeDatabaseFiles(path);
       throw this.translate(error);
@@ -93,7 +101,7 @@ export class EmbeddedStore implements Store {
     // connection would leak, and its schema cache would miss changes made through the first.
     const raced = this.open.get(id);
     if (raced) return raced.guarded;
-    return this.remember(id, new SqliteWorkspaceStore(id, this.openWorkspaceDb(row)));
+    return this.remember(id, new SqliteWorkspaceStore(id, this.openWorkspaceDb(row, { watch: true })));
   }
 
   async deleteWorkspace(id: string, at: string): Promise<void> {
@@ -101,6 +109,7 @@ export class EmbeddedStore implements Store {
     const open = this.open.get(id);
     this.open.delete(id);
     this.unavailable.delete(id);
+    this.checkpointer.unwatch(workspaceDbPath(this.dataDir, id));
     open?.raw.close();
   }
 
@@ -151,13 +160,15 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
+    // The worker's connections close first: the last connection to close checkpoints the whole log.
+    await this.checkpointer.stop();
     for (const { raw } of this.open.values()) raw.close();
     this.open.clear();
     await this.control.close();
   }
 
   /** Opens a registered workspace's file, refusing one that is gone or empty instead of creating it. */
-  private openWorkspaceDb(row: WorkspaceRow): Db {
+  private openWorkspaceDb(row: WorkspaceRow, { watch = false } = {}): Db {
     const path = workspaceDbPath(this.dataDir, row.id);
     if (!existsSync(path)) return this.refuse(row.id, 'missing');
     if (sizeOf(path) === 0 && sizeOf(`${path}-wal`) === 0) return this.refuse(row.id, 'empty');
@@ -170,6 +181,7 @@ export class EmbeddedStore implements Store {
         db.close();
         throw error;
       }
+      if (watch) this.checkpointer.watch(path, key, db);
       return db;
     } catch (error) {
       throw this.translate(error, row.id);
@@ -201,6 +213,7 @@ export class EmbeddedStore implements Store {
       case 'damaged':
         if (workspaceId === undefined) return error;
         this.unavailable.set(workspaceId, this.unavailable.get(workspaceId) ?? 'damaged');
+        this.checkpointer.unwatch(workspaceDbPath(this.dataDir, workspaceId));
         this.open.get(workspaceId)?.raw.close();
         this.open.delete(workspaceId);
         return workspaceUnavailable();
