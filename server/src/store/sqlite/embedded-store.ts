@@ -101,7 +101,17 @@ export class EmbeddedStore implements Store {
     // connection would leak, and its schema cache would miss changes made through the first.
     const raced = this.open.get(id);
     if (raced) return raced.guarded;
-    return this.remember(id, new SqliteWorkspaceStore(id, this.openWorkspaceDb(row, { watch: true })));
+    const db = this.openWorkspaceDb(row, { watch: true });
+    let raw: SqliteWorkspaceStore;
+    try {
+      raw = new SqliteWorkspaceStore(id, db);
+    } catch (error) {
+      // Its first reads (the schema, its field indexes) can meet a damaged page.
+      this.checkpointer.unwatch(workspaceDbPath(this.dataDir, id));
+      db.close();
+      throw this.translate(error, id);
+    }
+    return this.remember(id, raw);
   }
 
   async deleteWorkspace(id: string, at: string): Promise<void> {

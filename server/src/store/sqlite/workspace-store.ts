@@ -256,6 +256,16 @@ const toInvitation = (r: InvitationDbRow): InvitationRow => ({
 
 const EMPTY_SCHEMA: WorkspaceSchema = { version: 0, entityTypes: [] };
 
+/**
+ * An entity type as an SQL literal: queries name it so, not as a bound parameter, because SQLite
+ * uses a partial index (`WHERE type = 'client'`) only for a query whose WHERE says the same.
+ * Keys are validated identifiers (`Key` in shared), so they are safe to inline.
+ */
+function typeLiteral(type: string): string {
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(type)) throw new Error(`invalid entity type key ${type}`);
+  return `'${type}'`;
+}
+
 /** SQL for a data field. Keys are validated identifiers (`Key` in shared), so they are safe to inline. */
 function fieldExpr(field: string): string {
   if (!/^[a-z][a-z0-9_]{0,39}$/.test(field)) throw new Error(`invalid field key ${field}`);
@@ -313,8 +323,12 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
       changedSince: db.prepare<[number, number], RecordDbRow>(
         'SELECT * FROM records WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
+      // `CAST(? AS TEXT)`, not a bare `?`: SQLite re-prepares a statement after a schema change
+      // with its current bindings and may then plan on a partial field index for that one type
+      // (`WHERE type = 'item'`), a plan it keeps when the statement is run again for another type.
+      // A cast is not a parameter to the planner, so no partial index can ever be chosen here.
       countLive: db.prepare<[string], { n: number }>(
-        'SELECT count(*) AS n FROM records WHERE type = ? AND deleted_at IS NULL',
+        'SELECT count(*) AS n FROM records WHERE type = CAST(? AS TEXT) AND deleted_at IS NULL',
       ),
       getMember: db.prepare<[string], MemberDbRow>('SELECT * FROM members WHERE user_id = ?'),
       listMembers: db.prepare<[], MemberDbRow>('SELECT * FROM members ORDER BY joined_at, user_id'),
@@ -442,6 +456,9 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
            @targetId, @before, @after, @ip, @userAgent, @requestId, @details, @prevHash, @hash)`,
       ),
     };
+    // A file of an earlier version may hold full-table field indexes: made partial once, here.
+    const schema = this.stmt.getMeta.get('schema')?.value;
+    if (schema) this.db.transaction(() => this.ensureFieldIndexes(JSON.parse(schema) as WorkspaceSchema))();
   }
 
   async head(): Promise<ChainHead> {
@@ -468,8 +485,8 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   async listRecords(query: RecordListQuery, fieldTypes: ReadonlyMap<string, string>, textFields: string[]) {
-    const where: string[] = ['type = ?'];
-    const args: unknown[] = [query.type];
+    const where: string[] = [`type = ${typeLiteral(query.type)}`];
+    const args: unknown[] = [];
     if (!query.includeDeleted) where.push('deleted_at IS NULL');
     const filters =
       query.filter === undefined ? [] : Array.isArray(query.filter) ? query.filter : [query.filter];
@@ -801,14 +818,35 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     }
   }
 
-  /** Indexed fields get an expression index, so filters and sorts on them are index range scans. */
+  /**
+   * Indexed fields get an expression index, so filters and sorts on them are index range scans.
+   * Each is partial, over its own entity type's rows only (`WHERE type = '<type>'`), so a write
+   * updates the indexes of its own type and no other; queries name the type as a literal
+   * (`typeLiteral`), which is what lets SQLite use a partial index. The type stays the leading
+   * column all the same: without statistics the planner otherwise prefers the `type = …` search
+   * of `records_type_updated` and sorts in a temporary B-tree. Indexes the schema no longer
+   * asks for, and the full-table ones of earlier versions (`fx_…`), are dropped.
+   */
   private ensureFieldIndexes(schema: WorkspaceSchema): void {
+    const wanted = new Map<string, string>();
     for (const entity of schema.entityTypes) {
       for (const field of entity.fields) {
         if (!field.indexed) continue;
-        const name = `fx_${entity.key}__${field.key}`;
-        this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON records(type, ${fieldExpr(field.key)}, id)`);
+        wanted.set(
+          `fp_${entity.key}__${field.key}`,
+          `ON records(type, ${fieldExpr(field.key)}, id) WHERE type = ${typeLiteral(entity.key)}`,
+        );
       }
+    }
+    const existing = this.db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND (name LIKE 'fx\\_%' ESCAPE '\\' OR name LIKE 'fp\\_%' ESCAPE '\\')",
+      )
+      .all()
+      .map((r) => r.name);
+    for (const name of existing) if (!wanted.has(name)) this.db.exec(`DROP INDEX "${name}"`);
+    for (const [name, definition] of wanted) {
+      if (!existing.includes(name)) this.db.exec(`CREATE INDEX "${name}" ${definition}`);
     }
   }
 
