@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEngine } from './engine.bench';
 import { benchGuardrails } from './guardrails.bench';
+import { benchHttp } from './http.bench';
 import { benchReplica } from './replica.bench';
 import { benchSync } from './sync.bench';
 
@@ -14,6 +15,7 @@ import { benchSync } from './sync.bench';
  */
 const BENCHES: Record<string, () => Promise<unknown[]>> = {
   engine: benchEngine,
+  http: benchHttp,
   sync: benchSync,
   replica: benchReplica,
   guardrails: benchGuardrails,

@@ -25,6 +25,8 @@ export interface TestServer {
 
 export interface TestServerOptions {
   env?: Record<string, string>;
+  /** Where the server's log goes; by default it is kept in memory for `logs()`. */
+  logTo?: NodeJS.WritableStream;
   /** Reuse a data directory (e.g. to restart a server on the same files). */
   dataDir?: string;
   /** `log`: the server's own no-SMTP mailer writes mail to the log, and the outbox stays empty. */
@@ -59,7 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer({
     config,
     mailer: options.mail === 'log' ? undefined : outbox,
-    logger: createLogger(config.logLevel, sink),
+    logger: createLogger(config.logLevel, options.logTo ?? sink),
   });
   let stopped = false;
   const stop = async () => {
