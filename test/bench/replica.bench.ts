@@ -1,268 +1,195 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import * as fakeIndexedDb from 'fake-indexeddb';
-import {
-  fillWithDefaultSettings,
-  normalizeMangoQuery,
-  now,
-  prepareQuery,
-  randomToken,
-  type MangoQuery,
-  type PreparedQuery,
-  type RxDocumentData,
-  type RxStorage,
-  type RxStorageInstance,
-} from 'rxdb';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { uuidv7 } from '../../server/src/crypto/uuid7';
 import { getRxStorageSqlcipher } from '../../desktop/src/main/replica';
-import { median, round } from './sync-fixtures';
+import type { Measured } from './engine.bench';
+import { measureStorage, STATUSES, type AnyStorage, type Figures } from './replica-workload';
 
 export interface ReplicaBenchResult {
   name: 'replica.insert' | 'replica.query' | 'replica.count';
+  docs: number;
   /** What was done, identically, on every storage. */
   workload: string;
   unit: 'docs/s' | 'queries/s' | 'counts/s';
-  oursPerSec: number;
-  memoryPerSec: number;
-  dexiePerSec: number;
+  ours: Measured;
+  memory: Measured;
+  dexie: Measured;
   /** ours / RxDB's memory storage (in-process arrays, nothing persisted: the ceiling). */
   ratioMemory: number;
-  /** ours / RxDB's Dexie storage over fake-indexeddb (an IndexedDB implementation in JavaScript). */
+  /** ours / RxDB's Dexie storage on Chromium's IndexedDB. */
   ratioDexie: number;
   method: string;
 }
 
-interface BenchClient {
-  id: string;
-  name: string;
-  email: string;
-  status: string;
-  rank: number;
-  notes: string;
-}
-
-// fake-indexeddb types its exports with the DOM's IndexedDB types, which Node's lib does not have.
-const fakeIdb = fakeIndexedDb as unknown as Required<NonNullable<Parameters<typeof getRxStorageDexie>[0]>>;
-
-const DOCS = 10_000;
-const STATUSES = 40;
+const SIZES = [10_000, 100_000];
 const ROUNDS = 3;
-const QUERY_REPEATS = 200;
-const COUNT_REPEATS = 500;
+const CHROMIUM = process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium';
 
-const SCHEMA = fillWithDefaultSettings<BenchClient>({
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 36 },
-    name: { type: 'string', maxLength: 100 },
-    email: { type: 'string', maxLength: 100 },
-    status: { type: 'string', maxLength: 12 },
-    rank: { type: 'integer', minimum: 0, maximum: 1_000_000, multipleOf: 1 },
-    notes: { type: 'string' },
-  },
-  required: ['id', 'name', 'email', 'status', 'rank', 'notes'],
-  indexes: ['status', 'rank'],
-});
-
-const NOTES = 'Met at the annual conference; prefers email over calls. Retainer renewed each spring. '.repeat(
-  4,
-);
-
-/** A client document of about 600 bytes; ids are UUIDv7, as the server hands them out. */
-function benchDoc(i: number): RxDocumentData<BenchClient> {
-  return {
-    id: uuidv7(),
-    name: `Client ${i} ${randomToken(8)}`,
-    email: `client${i}@example.com`,
-    status: `s${String(i % STATUSES).padStart(2, '0')}`,
-    rank: i * 10,
-    notes: NOTES,
-    _deleted: false,
-    _attachments: {},
-    _rev: `1-${randomToken(10)}`,
-    _meta: { lwt: now() },
-  };
-}
-
-const prepare = (query: MangoQuery<RxDocumentData<BenchClient>>): PreparedQuery<BenchClient> =>
-  prepareQuery(SCHEMA, normalizeMangoQuery(SCHEMA, query));
-
-/** Equality on an indexed field: DOCS / STATUSES = 250 documents. */
-const BY_STATUS = prepare({ selector: { _deleted: false, status: 's07' } });
-/** A range of an indexed field: 300 documents, in rank order. */
-const BY_RANK = prepare({
-  selector: { _deleted: false, rank: { $gte: 30_000, $lt: 33_000 } },
-  sort: [{ rank: 'asc' }],
-});
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- storages differ in internals and options, unused here
-type AnyStorage = RxStorage<any, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Instance = RxStorageInstance<BenchClient, any, any>;
 type Side = 'ours' | 'memory' | 'dexie';
 
-async function openInstance(storage: AnyStorage): Promise<Instance> {
-  return storage.createStorageInstance<BenchClient>({
-    databaseInstanceToken: randomToken(10),
-    databaseName: `bench${randomToken(8)}`,
-    collectionName: 'clients',
-    schema: SCHEMA,
-    options: {},
-    multiInstance: false,
-    devMode: false,
+function measured(runs: number[]): Measured {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  const spread = ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
+  const rounded = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(2)));
+  return { median: rounded(median), runs: runs.map(rounded), spread: Number(spread.toFixed(3)) };
+}
+
+/** The workload bundled for the page, served from loopback: IndexedDB needs a real origin. */
+async function servePage(): Promise<{ server: Server; url: string }> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL('./replica-browser.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    logLevel: 'error',
   });
+  const script = bundle.outputFiles[0]?.text ?? '';
+  const server = createServer((req, res) => {
+    if (req.url === '/bench.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    } else {
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><title>replica bench</title><script type="module" src="/bench.js"></script>');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/` };
+}
+
+async function openPage(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => 'benchDexie' in globalThis);
+  return page;
 }
 
 /**
- * Inserts DOCS documents in batches, timed until they can be read back: the memory storage
- * indexes lazily, on the next read, so the timing ends with one.
- */
-async function insertRate(instance: Instance, batchSize: number): Promise<number> {
-  const docs = Array.from({ length: DOCS }, (_, i) => benchDoc(i));
-  const start = performance.now();
-  for (let done = 0; done < DOCS; done += batchSize) {
-    const result = await instance.bulkWrite(
-      docs.slice(done, done + batchSize).map((document) => ({ document })),
-      'bench',
-    );
-    if (result.error.length > 0) throw new Error('bench insert failed');
-  }
-  await instance.count(BY_STATUS);
-  return DOCS / ((performance.now() - start) / 1000);
-}
-
-async function queryRate(instance: Instance, query: PreparedQuery<BenchClient>, expected: number) {
-  const check = await instance.query(query);
-  if (check.documents.length !== expected) {
-    throw new Error(`query returned ${check.documents.length}, expected ${expected}`);
-  }
-  const start = performance.now();
-  for (let i = 0; i < QUERY_REPEATS; i++) await instance.query(query);
-  return QUERY_REPEATS / ((performance.now() - start) / 1000);
-}
-
-async function countRate(instance: Instance): Promise<number> {
-  const check = await instance.count(BY_STATUS);
-  if (check.count !== DOCS / STATUSES) throw new Error(`count returned ${check.count}`);
-  const start = performance.now();
-  for (let i = 0; i < COUNT_REPEATS; i++) await instance.count(BY_STATUS);
-  return COUNT_REPEATS / ((performance.now() - start) / 1000);
-}
-
-type Figures = Record<'insert100' | 'insert10000' | 'queryStatus' | 'queryRank' | 'count', number[]>;
-
-async function measure(storage: AnyStorage, figures: Figures): Promise<void> {
-  const whole = await openInstance(storage);
-  try {
-    figures.insert10000.push(await insertRate(whole, DOCS));
-  } finally {
-    await whole.remove();
-  }
-  const batched = await openInstance(storage);
-  try {
-    figures.insert100.push(await insertRate(batched, 100));
-    figures.queryStatus.push(await queryRate(batched, BY_STATUS, DOCS / STATUSES));
-    figures.queryRank.push(await queryRate(batched, BY_RANK, 300));
-    figures.count.push(await countRate(batched));
-  } finally {
-    await batched.remove();
-  }
-}
-
-const emptyFigures = (): Figures => ({
-  insert100: [],
-  insert10000: [],
-  queryStatus: [],
-  queryRank: [],
-  count: [],
-});
-
-/**
- * The same workload on three storages, in the same run: ours (SQLCipher file in a temp dir),
- * RxDB's memory storage, RxDB's Dexie storage over fake-indexeddb. Each figure is the median of
- * three rounds; the storages take turns going first.
+ * The same workload on three storages, in the same run, at 10,000 and 100,000 documents: ours
+ * (the SQLCipher file the desktop app keeps, in Node as its main process runs it), RxDB's memory
+ * storage (the ceiling), and RxDB's Dexie storage on the real IndexedDB of Debian's Chromium
+ * (driven by Playwright): the storage an Electron app would otherwise use. Each figure is the
+ * median of three rounds, with the runs and their spread; the storages take turns going first.
  */
 export async function benchReplica(): Promise<ReplicaBenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-replica-bench-'));
-  const ours = getRxStorageSqlcipher({ filePath: join(dir, 'replica.db'), key: randomBytes(32) });
-  const storages: Record<Side, AnyStorage> = {
-    ours,
-    memory: getRxStorageMemory(),
-    dexie: getRxStorageDexie({ indexedDB: fakeIdb.indexedDB, IDBKeyRange: fakeIdb.IDBKeyRange }),
-  };
-  const figures: Record<Side, Figures> = {
-    ours: emptyFigures(),
-    memory: emptyFigures(),
-    dexie: emptyFigures(),
-  };
-  const order: Side[] = ['ours', 'memory', 'dexie'];
+  const { server, url } = await servePage();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const results: ReplicaBenchResult[] = [];
   try {
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < order.length; i++) {
-        const side = order[(i + r) % order.length] as Side;
-        await measure(storages[side], figures[side]);
+    for (const docs of SIZES) {
+      const ours = getRxStorageSqlcipher({
+        filePath: join(dir, `replica-${String(docs)}.db`),
+        key: randomBytes(32),
+      });
+      const memory = getRxStorageMemory();
+      const page = await openPage(browser, url);
+      const run: Record<Side, () => Promise<Figures>> = {
+        ours: () => measureStorage(ours, docs),
+        memory: () => measureStorage(memory as AnyStorage, docs),
+        dexie: () =>
+          page.evaluate(
+            (n) => (globalThis as unknown as { benchDexie: (d: number) => Promise<Figures> }).benchDexie(n),
+            docs,
+          ),
+      };
+      const figures: Record<Side, Figures[]> = { ours: [], memory: [], dexie: [] };
+      const order: Side[] = ['ours', 'memory', 'dexie'];
+      try {
+        for (let r = 0; r < ROUNDS; r++) {
+          for (let i = 0; i < order.length; i++) {
+            const side = order[(i + r) % order.length] as Side;
+            figures[side].push(await run[side]());
+          }
+        }
+      } finally {
+        await ours.closeAll();
+        await page.close();
       }
+      const row = (
+        name: ReplicaBenchResult['name'],
+        key: keyof Figures,
+        workload: string,
+        unit: ReplicaBenchResult['unit'],
+      ): ReplicaBenchResult => {
+        const of = (side: Side) => measured(figures[side].map((f) => f[key]));
+        const [o, m, d] = [of('ours'), of('memory'), of('dexie')];
+        return {
+          name,
+          docs,
+          workload,
+          unit,
+          ours: o,
+          memory: m,
+          dexie: d,
+          ratioMemory: Number((o.median / m.median).toFixed(3)),
+          ratioDexie: Number((o.median / d.median).toFixed(3)),
+          method:
+            'RxStorageInstance API directly (no RxDatabase), same workload module (test/bench/replica-workload.ts: ' +
+            '~600 B documents, UUIDv7 ids, indexes on status and rank, the same prepared queries) on each storage; ' +
+            'ours and memory in this Node process, Dexie on IndexedDB in Chromium; queries and counts repeated for ' +
+            `at least 1 s; median of ${String(ROUNDS)} rounds, storages take turns going first`,
+        };
+      };
+      const batch = Math.min(docs, 10_000);
+      results.push(
+        row(
+          'replica.insert',
+          'insert100',
+          `${String(docs)} docs, bulkWrite of 100 each, into an empty collection`,
+          'docs/s',
+        ),
+        row(
+          'replica.insert',
+          'insertAll',
+          `${String(docs)} docs, bulkWrite of ${String(batch)} each, into an empty collection`,
+          'docs/s',
+        ),
+        row(
+          'replica.query',
+          'queryStatus',
+          `equality on an indexed field over ${String(docs)} docs, ${String(docs / STATUSES)} results`,
+          'queries/s',
+        ),
+        row(
+          'replica.query',
+          'queryRank',
+          `range on an indexed integer, sorted by it, over ${String(docs)} docs, 300 results`,
+          'queries/s',
+        ),
+        row(
+          'replica.count',
+          'count',
+          `count of an indexed equality (${String(docs / STATUSES)} of ${String(docs)})`,
+          'counts/s',
+        ),
+      );
     }
   } finally {
-    await ours.closeAll();
+    await browser.close();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
-
-  const row = (
-    name: ReplicaBenchResult['name'],
-    key: keyof Figures,
-    workload: string,
-    unit: ReplicaBenchResult['unit'],
-  ): ReplicaBenchResult => {
-    const oursRate = median(figures.ours[key]);
-    const memoryRate = median(figures.memory[key]);
-    const dexieRate = median(figures.dexie[key]);
-    return {
-      name,
-      workload,
-      unit,
-      oursPerSec: Math.round(oursRate),
-      memoryPerSec: Math.round(memoryRate),
-      dexiePerSec: Math.round(dexieRate),
-      ratioMemory: round(oursRate / memoryRate, 3),
-      ratioDexie: round(oursRate / dexieRate, 3),
-      method:
-        'RxStorageInstance API directly (no RxDatabase), same documents (~600 B JSON, UUIDv7 ids, ' +
-        'indexes on status and rank) and same prepared queries on each storage; median of ' +
-        `${ROUNDS} rounds, storages alternate first place`,
-    };
-  };
-  return [
-    row(
-      'replica.insert',
-      'insert100',
-      `${DOCS} docs, bulkWrite of 100 each, into an empty collection`,
-      'docs/s',
-    ),
-    row('replica.insert', 'insert10000', `${DOCS} docs in one bulkWrite, into an empty collection`, 'docs/s'),
-    row(
-      'replica.query',
-      'queryStatus',
-      `equality on an indexed field over ${DOCS} docs, ${DOCS / STATUSES} results, repeated ${QUERY_REPEATS}×`,
-      'queries/s',
-    ),
-    row(
-      'replica.query',
-      'queryRank',
-      `range on an indexed integer, sorted by it, over ${DOCS} docs, 300 results, repeated ${QUERY_REPEATS}×`,
-      'queries/s',
-    ),
-    row(
-      'replica.count',
-      'count',
-      `count of an indexed equality (${DOCS / STATUSES} of ${DOCS}), repeated ${COUNT_REPEATS}×`,
-      'counts/s',
-    ),
-  ];
+  return results;
 }
