@@ -11,15 +11,9 @@ import { EmbeddedStore, workspaceDbPath } from '../../server/src/store/sqlite/em
 import { openEncrypted, type Db } from '../../server/src/store/sqlite/open';
 import { WalCheckpointer } from '../../server/src/store/sqlite/wal-checkpointer';
 import type { PendingChange, WorkspaceStore } from '../../server/src/store/types';
-import { WorkspacesService } from '../../server/src/workspaces/workspaces.service';
+import { benchWorkspace, measured, type Measured } from './bench-support';
 
-/** One figure measured over several rounds: each round's value, the median and the spread. */
-export interface Measured {
-  median: number;
-  runs: number[];
-  /** (max − min) / median. */
-  spread: number;
-}
+export type { Measured };
 
 export interface EngineBenchResult {
   name: string;
@@ -54,13 +48,6 @@ function clientData(i: number): ClientData {
     phone: '+44 20 7946 0958',
     notes: 'Met at the conference; prefers email. '.repeat(3),
   };
-}
-
-function measured(runs: number[]): Measured {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] as number;
-  const spread = ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
-  return { median: Math.round(median), runs: runs.map(Math.round), spread: Number(spread.toFixed(3)) };
 }
 
 /** Bytes this process has handed to write(2) so far (Linux); null where the kernel does not say. */
@@ -179,25 +166,7 @@ async function prefill(
 ): Promise<{ workspaceId: string; ctx: OperationContext }> {
   const store = new EmbeddedStore(dir, Buffer.from(masterKey));
   const engine = new CommandEngine(store, new ChangeFeed());
-  const now = new Date().toISOString();
-  const owner = {
-    id: randomUUID(),
-    email: 'bench@example.com',
-    name: 'Bench',
-    passwordHash: 'x',
-    emailVerifiedAt: now,
-    instanceAdmin: false,
-    createdAt: now,
-  };
-  await store.control.createUser(owner);
-  const request = { ip: '127.0.0.1', userAgent: 'bench', requestId: null };
-  const summary = await new WorkspacesService(store, engine).create(owner, 'Bench', 'standard', request);
-  const ctx: OperationContext = {
-    workspaceId: summary.id,
-    actor: { kind: 'user', id: owner.id, label: owner.email },
-    principal: { userId: owner.id, email: owner.email, name: owner.name },
-    request,
-  };
+  const { workspaceId, ctx } = await benchWorkspace(store, engine);
   for (let done = 0; done < PREFILLED; done += 500) {
     const ops = Array.from({ length: 500 }, (_, i) => ({
       type: 'record.create',
@@ -207,7 +176,7 @@ async function prefill(
     await engine.executeBatch(ctx, ops);
   }
   await store.close();
-  return { workspaceId: summary.id, ctx };
+  return { workspaceId, ctx };
 }
 
 async function engineSide(dir: string, masterKey: Buffer, workspaceId: string, ctx: OperationContext) {

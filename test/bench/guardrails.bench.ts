@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +8,11 @@ import { AiService } from '../../server/src/ai/ai-service';
 import type { AiProvider } from '../../server/src/ai/provider';
 import type { Mailer } from '../../server/src/auth/mailer';
 import { ChangeFeed } from '../../server/src/engine/change-feed';
-import type { OperationContext } from '../../server/src/engine/context';
 import { CommandEngine } from '../../server/src/engine/engine';
 import type { WorkspaceAccess } from '../../server/src/http/workspace-access';
 import { createLogger } from '../../server/src/logger';
 import { EmbeddedStore } from '../../server/src/store/sqlite/embedded-store';
-import { WorkspacesService } from '../../server/src/workspaces/workspaces.service';
+import { benchWorkspace } from './bench-support';
 
 export interface GuardrailBenchResult {
   name: string;
@@ -52,26 +51,8 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
   const store = new EmbeddedStore(dir, randomBytes(32));
   try {
     const engine = new CommandEngine(store, new ChangeFeed());
-    const now = new Date().toISOString();
-    const owner = {
-      id: randomUUID(),
-      email: 'bench@example.com',
-      name: 'Bench',
-      passwordHash: 'x',
-      emailVerifiedAt: now,
-      instanceAdmin: false,
-      createdAt: now,
-    };
-    await store.control.createUser(owner);
-    const request = { ip: '127.0.0.1', userAgent: 'bench', requestId: null };
-    const summary = await new WorkspacesService(store, engine).create(owner, 'Bench', 'standard', request);
-    const ctx: OperationContext = {
-      workspaceId: summary.id,
-      actor: { kind: 'user', id: owner.id, label: owner.email },
-      principal: { userId: owner.id, email: owner.email, name: owner.name },
-      request,
-    };
-    const ws = await store.workspace(summary.id);
+    const { workspaceId, ctx } = await benchWorkspace(store, engine);
+    const ws = await store.workspace(workspaceId);
     if (!ws) throw new Error('no workspace');
 
     // 10,000 records: 2,500 clients, 5,000 invoices, 2,500 tickets.
@@ -176,8 +157,8 @@ export async function benchGuardrails(): Promise<GuardrailBenchResult[]> {
       logger: createLogger('silent'),
       origin: () => '',
     });
-    const perms = await engine.permissionsOf(ws, owner.id);
-    const member = await ws.getMember(owner.id);
+    const perms = await engine.permissionsOf(ws, ctx.principal.userId);
+    const member = await ws.getMember(ctx.principal.userId);
     if (!member) throw new Error('no member');
     const access: WorkspaceAccess = { ws, member, perms, ctx };
 

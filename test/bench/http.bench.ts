@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Measured } from './engine.bench';
+import { measured, type Measured } from './bench-support';
 
 export interface HttpBenchResult {
   name: string;
@@ -26,13 +26,6 @@ interface Handshake {
   cookie: string;
   origin: string;
   workspaceId: string;
-}
-
-function measured(runs: number[]): Measured {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] as number;
-  const spread = ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
-  return { median: Math.round(median), runs: runs.map(Math.round), spread: Number(spread.toFixed(3)) };
 }
 
 /** Keeps `CONNECTIONS` requests in flight for `SECONDS`; answers per second, every one checked. */

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { getRxStorageSqlcipher } from '../../desktop/src/main/replica';
-import type { Measured } from './engine.bench';
+import { measured, type Measured } from './bench-support';
 import { measureStorage, STATUSES, type AnyStorage, type Figures } from './replica-workload';
 
 export interface ReplicaBenchResult {
@@ -33,14 +33,6 @@ const ROUNDS = 3;
 const CHROMIUM = process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium';
 
 type Side = 'ours' | 'memory' | 'dexie';
-
-function measured(runs: number[]): Measured {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] as number;
-  const spread = ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
-  const rounded = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(2)));
-  return { median: rounded(median), runs: runs.map(rounded), spread: Number(spread.toFixed(3)) };
-}
 
 /** The workload bundled for the page, served from loopback: IndexedDB needs a real origin. */
 async function servePage(): Promise<{ server: Server; url: string }> {
