@@ -1,4 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ClientRequestArgs } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
@@ -14,6 +17,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../../server/src/test-support/test-server';
+import { getRxStorageSqlcipher } from '../../desktop/src/main/replica';
 import {
   pairDevice,
   SyncClient,
@@ -74,6 +78,53 @@ export async function memoryDatabase(): Promise<RxDatabase<Collections>> {
   });
   await db.addCollections({ records: { schema: syncRecordsSchema } });
   return db;
+}
+
+/** A client database the initial-sync benchmark fills: where it lives, and what it took on disk. */
+export interface ClientDatabase {
+  db: RxDatabase<Collections>;
+  /** Closes the database and answers the bytes its files take (0 for memory). */
+  closeAndMeasure(): Promise<number>;
+  remove(): Promise<void>;
+}
+
+export async function memoryClientDatabase(): Promise<ClientDatabase> {
+  const db = await memoryDatabase();
+  return {
+    db,
+    closeAndMeasure: () => Promise.resolve(0),
+    // remove(), not close(): the memory storage keeps a closed database's documents for a reopen.
+    remove: async () => {
+      if (!db.closed) await db.remove();
+    },
+  };
+}
+
+/** The desktop app's own replica: RxDB over our SQLCipher storage, in a fresh encrypted file. */
+export async function replicaClientDatabase(): Promise<ClientDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-replica-'));
+  const filePath = join(dir, 'replica.db');
+  const storage = getRxStorageSqlcipher({ filePath, key: randomBytes(32) });
+  const db = await createRxDatabase<Collections>({
+    name: `bench${randomToken(10)}`,
+    storage,
+    multiInstance: false,
+  });
+  await db.addCollections({ records: { schema: syncRecordsSchema } });
+  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+  return {
+    db,
+    closeAndMeasure: async () => {
+      await db.close();
+      await storage.closeAll();
+      return size(filePath) + size(`${filePath}-wal`);
+    },
+    remove: async () => {
+      if (!db.closed) await db.close();
+      await storage.closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The RxDB document of a stored record: what a client holds after syncing it. */
