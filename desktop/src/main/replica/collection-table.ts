@@ -19,6 +19,13 @@ const FORMAT_MIGRATIONS: readonly string[] = [
      index_layout TEXT NOT NULL,
      UNIQUE (database_name, collection_name, schema_version)
    ) STRICT`,
+  // The links of filled collections to their replication's meta table (pulled-state.ts). Never
+  // reused (AUTOINCREMENT): documents keep the mark of a link after it is gone.
+  `CREATE TABLE replica_pulled_links (
+     link INTEGER PRIMARY KEY AUTOINCREMENT,
+     meta_table TEXT NOT NULL UNIQUE,
+     fork_table TEXT NOT NULL
+   ) STRICT`,
 ];
 
 export function migrateReplicaFormat(db: ReplicaDb): void {
@@ -97,6 +104,13 @@ export function upsertSql<RxDocType>(table: CollectionTable<RxDocType>): string 
     .join(', ');
   return `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
     ON CONFLICT (id) DO UPDATE SET ${updates}`;
+}
+
+/** An insert that leaves an existing row as it is. */
+export function insertIfAbsentSql<RxDocType>(table: CollectionTable<RxDocType>): string {
+  const names = ['id', 'deleted', 'lwt', 'doc', ...table.columns.map((column) => column.column)];
+  return `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+    ON CONFLICT (id) DO NOTHING`;
 }
 
 /** The bound values of `upsertSql` for a document. */
@@ -192,11 +206,20 @@ function rebuildTable<RxDocType>(db: ReplicaDb, table: CollectionTable<RxDocType
   for (const ddl of indexDdl(table)) db.exec(ddl);
 }
 
-/** Drops a collection's table and forgets it in the catalog. */
+/** Drops a collection's table and forgets it in the catalog and in any pulled-state link. */
 export function dropCollectionTable(db: ReplicaDb, tableName: string): void {
   if (!TABLE_NAME.test(tableName)) throw new Error('unexpected table name');
   db.transaction(() => {
     db.exec(`DROP TABLE IF EXISTS ${tableName}`);
     db.prepare('DELETE FROM replica_catalog WHERE table_name = ?').run(tableName);
+    db.prepare('DELETE FROM replica_pulled_links WHERE meta_table = ? OR fork_table = ?').run(
+      tableName,
+      tableName,
+    );
   })();
+}
+
+/** Whether a name is one of this format's collection tables (it is interpolated into SQL). */
+export function isCollectionTableName(name: string): boolean {
+  return TABLE_NAME.test(name);
 }

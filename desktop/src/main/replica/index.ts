@@ -9,3 +9,4 @@ export type {
   SqlcipherRxStorage,
   SqlcipherStorageOptions,
 } from './types';
+export { ReplicaFill, type FillState, type FillTarget } from './replica-fill';

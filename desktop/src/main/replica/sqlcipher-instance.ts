@@ -19,12 +19,21 @@ import {
 } from 'rxdb';
 import {
   dropCollectionTable,
+  insertIfAbsentSql,
   parseStoredDoc,
   rowValues,
   upsertSql,
   type CollectionTable,
 } from './collection-table';
 import { changesIndexOf, columnOfIndex, type IndexColumn } from './index-columns';
+import {
+  docIdOfMetaId,
+  isPulledState,
+  metaIdOf,
+  metaTableOf,
+  pulledMetaDoc,
+  type PulledLink,
+} from './pulled-state';
 import { QueryRunner, type QueryExplanation } from './query-runner';
 import type { ReplicaDb } from './replica-file';
 import { StatementCache } from './statement-cache';
@@ -144,6 +153,18 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
     for (const doc of this.readByIds(rows.map((row) => this.idOf(row.document)))) {
       current.set(this.idOf(doc), doc);
     }
+    const asMeta = this.pulledLinkAsMeta();
+    if (asMeta !== undefined) {
+      // A write based on a meta row this table answered for a filled document (RxDB read it
+      // first) is checked against that row; a write with no previous state inserts as usual.
+      const based = rows.filter((row) => row.previous !== undefined).map((row) => this.idOf(row.document));
+      for (const doc of this.pulledMetaDocs(
+        asMeta,
+        based.filter((id) => !current.has(id)),
+      )) {
+        current.set(this.idOf(doc), doc as RxDocumentData<RxDocType>);
+      }
+    }
     const categorized = categorizeBulkWriteRows<RxDocType>(
       this,
       // The primary key is a field of the document type itself, not one of RxDB's meta fields.
@@ -152,20 +173,73 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
       rows,
       context,
     );
+    const written = [...categorized.bulkInsertDocs, ...categorized.bulkUpdateDocs];
+    this.keepPulledMetaOfOverwritten(written.map((row) => current.get(this.idOf(row.document))));
     const upsert = this.statements.get(this.upsertSql);
-    for (const row of categorized.bulkInsertDocs) {
-      upsert.run(...rowValues(this.table, this.idOf(row.document), row.document));
-    }
-    for (const row of categorized.bulkUpdateDocs) {
+    for (const row of written) {
       upsert.run(...rowValues(this.table, this.idOf(row.document), row.document));
     }
     return categorized;
+  }
+
+  /** The link where this table is the meta table, if a fill made one. */
+  private pulledLinkAsMeta(): PulledLink | undefined {
+    return this.statements
+      .get(
+        'SELECT link, meta_table AS metaTable, fork_table AS forkTable FROM replica_pulled_links WHERE meta_table = ?',
+      )
+      .get(this.table.name) as PulledLink | undefined;
+  }
+
+  /** The meta rows a meta table answers for from its fork table: filled, unchanged documents. */
+  private pulledMetaDocs(link: PulledLink, metaIds: readonly string[]): RxDocumentData<unknown>[] {
+    const docIds = metaIds.map(docIdOfMetaId).filter((id): id is string => id !== undefined);
+    if (docIds.length === 0) return [];
+    const rows = this.statements
+      .get(`SELECT id, doc FROM ${link.forkTable} WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(docIds)) as { id: string; doc: string }[];
+    const docs: RxDocumentData<unknown>[] = [];
+    for (const row of rows) {
+      const doc = parseStoredDoc<unknown>(row.doc);
+      if (isPulledState(doc, link.link)) docs.push(pulledMetaDoc(doc, row.id));
+    }
+    return docs;
+  }
+
+  /**
+   * Copy on write: a filled document about to be overwritten takes its meta row along first, so
+   * the replication still knows the state the server had (an existing meta row is kept).
+   */
+  private keepPulledMetaOfOverwritten(previous: readonly (RxDocumentData<RxDocType> | undefined)[]): void {
+    const links = this.statements
+      .get(
+        'SELECT link, meta_table AS metaTable, fork_table AS forkTable FROM replica_pulled_links WHERE fork_table = ?',
+      )
+      .all(this.table.name) as PulledLink[];
+    for (const link of links) {
+      const metaTable = metaTableOf(link, this.schema);
+      const insert = this.statements.get(insertIfAbsentSql(metaTable));
+      for (const doc of previous) {
+        if (doc === undefined || !isPulledState(doc, link.link)) continue;
+        const docId = this.idOf(doc);
+        insert.run(...rowValues(metaTable, metaIdOf(docId), pulledMetaDoc(doc, docId)));
+      }
+    }
   }
 
   async findDocumentsById(ids: string[], withDeleted: boolean): Promise<RxDocumentData<RxDocType>[]> {
     this.assertUsable();
     const byId = new Map<string, RxDocumentData<RxDocType>>();
     for (const doc of this.readByIds(ids)) byId.set(this.idOf(doc), doc);
+    const asMeta = this.pulledLinkAsMeta();
+    if (asMeta !== undefined) {
+      for (const doc of this.pulledMetaDocs(
+        asMeta,
+        ids.filter((id) => !byId.has(id)),
+      )) {
+        byId.set(this.idOf(doc), doc as RxDocumentData<RxDocType>);
+      }
+    }
     const found: RxDocumentData<RxDocType>[] = [];
     for (const id of ids) {
       const doc = byId.get(id);

@@ -7,6 +7,7 @@ import {
 } from 'rxdb';
 import { migrateReplicaFormat, openCollectionTable, tableNameOf } from './collection-table';
 import { DEFAULT_CACHE_KIB, openReplicaDatabase, type ReplicaDb } from './replica-file';
+import { ReplicaFill, type FillTarget } from './replica-fill';
 import { SqlcipherStorageInstance, type SharedTable } from './sqlcipher-instance';
 import type {
   SqlcipherInstanceOptions,
@@ -32,6 +33,8 @@ class SqlcipherStorage implements SqlcipherRxStorage {
   private db: ReplicaDb | undefined;
   private readonly instances = new Set<Closable>();
   private readonly tables = new Map<string, SharedTable>();
+  /** Tables a fill is writing: RxDB may not open them meanwhile (it would miss the writes). */
+  private readonly filling = new Set<string>();
   private ended = false;
 
   constructor(private readonly options: Readonly<SqlcipherStorageOptions>) {}
@@ -54,6 +57,9 @@ class SqlcipherStorage implements SqlcipherRxStorage {
         schemaVersion: params.schema.version,
       };
       const table = openCollectionTable<RxDocType>(db, identity, params.schema);
+      if (this.filling.has(table.name)) {
+        throw new Error(`The collection ${params.collectionName} is being filled from the server`);
+      }
       const instance: SqlcipherStorageInstance<RxDocType> = new SqlcipherStorageInstance<RxDocType>({
         databaseName: params.databaseName,
         collectionName: params.collectionName,
@@ -67,6 +73,35 @@ class SqlcipherStorage implements SqlcipherRxStorage {
       });
       this.instances.add(instance);
       return instance;
+    } catch (error) {
+      this.closeIfUnused();
+      throw error;
+    }
+  }
+
+  async openFill<RxDocType, Checkpoint>(
+    target: FillTarget<RxDocType>,
+  ): Promise<ReplicaFill<RxDocType, Checkpoint>> {
+    if (this.ended) throw new Error('The replica storage has been closed (closeAll)');
+    const db = this.connection();
+    try {
+      let tables: string[] = [];
+      const fill: ReplicaFill<RxDocType, Checkpoint> = new ReplicaFill<RxDocType, Checkpoint>(
+        db,
+        target,
+        () => {
+          for (const name of tables) this.filling.delete(name);
+          this.release(fill);
+        },
+      );
+      tables = [fill.forkTable.name, fill.metaTable.name];
+      const open = new Set([...this.instances].map((instance) => instanceTableOf(instance)));
+      if (tables.some((name) => open.has(name) || this.filling.has(name))) {
+        throw new Error(`The collection ${target.collectionName} is open: it cannot be filled now`);
+      }
+      for (const name of tables) this.filling.add(name);
+      this.instances.add(fill);
+      return fill;
     } catch (error) {
       this.closeIfUnused();
       throw error;
@@ -122,6 +157,10 @@ class SqlcipherStorage implements SqlcipherRxStorage {
     // Nobody listens any more; the next instance of a table starts a new stream.
     this.tables.clear();
   }
+}
+
+function instanceTableOf(instance: Closable): string | undefined {
+  return (instance as { internals?: { tableName?: string } }).internals?.tableName;
 }
 
 /** An RxStorage keeping every collection in one SQLCipher-encrypted file. */

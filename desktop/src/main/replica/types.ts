@@ -1,3 +1,4 @@
+import type { FillTarget, ReplicaFill } from './replica-fill';
 import type { RxStorage } from 'rxdb';
 
 export interface SqlcipherStorageOptions {
@@ -25,6 +26,11 @@ export interface SqlcipherInternals {
 export type SqlcipherInstanceOptions = unknown;
 
 export interface SqlcipherRxStorage extends RxStorage<SqlcipherInternals, SqlcipherInstanceOptions> {
+  /**
+   * Starts filling a collection straight from the server (`ReplicaFill`); refused while RxDB has
+   * either of its tables open. Close the fill before RxDB opens the collection.
+   */
+  openFill<RxDocType, Checkpoint>(target: FillTarget<RxDocType>): Promise<ReplicaFill<RxDocType, Checkpoint>>;
   /** Closes every open instance and the database connection (used before a wipe). Idempotent. */
   closeAll(): Promise<void>;
 }

@@ -6,20 +6,10 @@ import {
   type RxJsonSchema,
   type RxStorage,
 } from 'rxdb';
-import { syncRecordsSchema, type SyncRxDocType } from '../../common/sync/replication-handlers';
+import { RECORDS_COLLECTION, recordsSchema } from '../../common/sync/records-collection';
+import type { SyncRxDocType } from '../../common/sync/replication-handlers';
 
 export type RecordDocType = SyncRxDocType;
-
-/**
- * The synced records: the wire shape of `syncRecordsSchema`, field for field, plus an index on
- * `type` (every list, count and reference picker asks for one type). An indexed string needs a
- * maxLength; 40 is the longest key (`Key` in shared/src/ids.ts).
- */
-export const recordsSchema: RxJsonSchema<RecordDocType> = {
-  ...syncRecordsSchema,
-  properties: { ...syncRecordsSchema.properties, type: { type: 'string', maxLength: 40 } },
-  indexes: ['type'],
-};
 
 /** A local change the server replaced, kept on this computer only (never replicated). */
 export interface ConflictDocType {
@@ -100,7 +90,7 @@ export async function openWorkspaceDatabase(options: OpenDatabaseOptions): Promi
   });
   try {
     await db.addCollections({
-      records: { schema: recordsSchema, conflictHandler: options.conflictHandler },
+      [RECORDS_COLLECTION]: { schema: recordsSchema, conflictHandler: options.conflictHandler },
       conflicts: { schema: conflictsSchema },
       local: { schema: localSchema },
     });

@@ -11,6 +11,7 @@ import {
 import type { RxStorage } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import { DeviceSelf, type SyncCheckpoint, type SyncStatusEvent } from '@enclave/shared';
+import { recordsReplicationIdentifier } from '../../common/sync/records-collection';
 import { syncReplicationOptions } from '../../common/sync/replication-handlers';
 import { asBridgeError, type BridgeClient, type BridgeError } from '../bridge/client';
 import { keepingConflictHandler } from '../conflicts/conflict-detection';
@@ -125,7 +126,7 @@ export class WorkspaceSession {
     });
     const replication = replicateRxCollection<RecordDocType, SyncCheckpoint>({
       collection: db.records,
-      replicationIdentifier: `enclave-${this.options.workspaceId}`,
+      replicationIdentifier: recordsReplicationIdentifier(this.options.workspaceId),
       live: true,
       retryTime: this.options.retryTime ?? 2000,
       ...syncReplicationOptions(transport),
