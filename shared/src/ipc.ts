@@ -89,6 +89,24 @@ export const SyncStatusEvent = z.object({
 });
 export type SyncStatusEvent = z.infer<typeof SyncStatusEvent>;
 
+/**
+ * How a fresh replica's first fill went: `filled` when main pulled the workspace into it, false
+ * when there was nothing to fill (done before, or RxDB's replication is filling it instead).
+ */
+export const ReplicaFillOutcome = z.object({
+  filled: z.boolean(),
+  /** Documents written by this fill. */
+  documents: z.number().int().min(0),
+});
+export type ReplicaFillOutcome = z.infer<typeof ReplicaFillOutcome>;
+
+/** After each page of a fill: documents received so far and the checkpoint's sequence. */
+export const ReplicaFillProgress = z.object({
+  received: z.number().int().min(0),
+  lastSeq: z.number().int().min(0).nullable(),
+});
+export type ReplicaFillProgress = z.infer<typeof ReplicaFillProgress>;
+
 export const SyncPullResult = z.object({
   documents: z.array(SyncDocument),
   checkpoint: SyncCheckpoint.nullable(),
@@ -206,6 +224,11 @@ export const ipcInvoke = {
    * back to pairing (or, when the credential survived, start a fresh replica from the server).
    */
   'replica:reset': { request: Confirmed, response: AppState },
+  /**
+   * Fills a fresh replica from the server in main, page by page straight into the replica file,
+   * before the renderer opens it; answers when done (at once when there is nothing to fill).
+   */
+  'replica:fill': { request: Empty, response: ReplicaFillOutcome },
 } as const satisfies Record<string, InvokeContract>;
 
 export type IpcInvokeChannel = keyof typeof ipcInvoke;
@@ -219,6 +242,7 @@ export const ipcEvents = {
   'sync:stream': SyncStreamItem,
   /** A pushed row the server refused (its server state also came back as a conflict). */
   'sync:rejected': RejectedRow,
+  'replica:fillProgress': ReplicaFillProgress,
 } as const satisfies Record<string, z.ZodType>;
 
 export type IpcEventChannel = keyof typeof ipcEvents;

@@ -20,7 +20,10 @@ import {
   type WorkspaceRecord,
 } from '@enclave/shared';
 import {
-  syncRecordsSchema,
+  recordsReplicationIdentifier,
+  recordsSchema,
+} from '../../desktop/src/common/sync/records-collection';
+import {
   syncReplicationOptions,
   type SyncRxDocType,
 } from '../../desktop/src/common/sync/replication-handlers';
@@ -198,25 +201,31 @@ async function revoke(deviceId: string, wipe: boolean): Promise<void> {
   expect(res.status, res.text).toBe(200);
 }
 
-/** The renderer's side, in Node: an RxDB database over the core's replica storage, replicating through IPC calls. */
-async function openReplica(app: App, replicaName: string) {
+/**
+ * The renderer's side, in Node: an RxDB database over the core's replica storage (the app's
+ * records schema), replicating through IPC calls; `pulls` collects the checkpoints pulled from.
+ */
+async function openReplica(app: App, replicaName: string, pulls: unknown[] = []) {
   const db = await createRxDatabase({
     name: replicaName,
     storage: app.core.replica.storage,
     multiInstance: false,
   });
-  const { records } = await db.addCollections({ records: { schema: syncRecordsSchema } });
+  const { records } = await db.addCollections({ records: { schema: recordsSchema } });
   const stream$ = new Subject<SyncStreamItem>();
   const subscription = app.core.events.subscribe((event) => {
     if (event.channel === 'sync:stream') stream$.next(event.payload);
   });
   const replication = replicateRxCollection({
     collection: records as RxCollection<SyncRxDocType>,
-    replicationIdentifier: `enclave-${workspaceId}`,
+    replicationIdentifier: recordsReplicationIdentifier(app.core.credential?.workspaceId ?? workspaceId),
     live: true,
     retryTime: 200,
     ...syncReplicationOptions({
-      pull: (checkpoint, batchSize) => call(app, 'sync:pull', { checkpoint, batchSize }),
+      pull: (checkpoint, batchSize) => {
+        pulls.push(checkpoint);
+        return call(app, 'sync:pull', { checkpoint, batchSize });
+      },
       push: (rows) => call(app, 'sync:push', { rows: [...rows] }),
       stream$,
     }),
@@ -607,14 +616,14 @@ describe('the desktop core', () => {
         name: 'replica-0000000000000000',
         storage: app.core.replica.storage,
         multiInstance: false,
-      }).then((db) => db.addCollections({ records: { schema: syncRecordsSchema } })),
+      }).then((db) => db.addCollections({ records: { schema: recordsSchema } })),
     ).rejects.toThrow();
     await expect(
       createRxDatabase({
         name: '../../escape',
         storage: app.core.replica.storage,
         multiInstance: false,
-      }).then((db) => db.addCollections({ records: { schema: syncRecordsSchema } })),
+      }).then((db) => db.addCollections({ records: { schema: recordsSchema } })),
     ).rejects.toThrow();
     // Only the current replica's own files exist: no database was created under another name.
     const files = filesUnder(join(app.dataDir, 'replica'));
@@ -685,6 +694,62 @@ describe('the desktop core', () => {
     } finally {
       await replica.close();
       await back.close();
+    }
+  });
+
+  it('fills a fresh replica in main, and the replication continues from it: nothing pulled twice, edits go through', async () => {
+    const app = newApp();
+    await app.core.start();
+    const state = await pair(app, 'Filled laptop');
+    const res = await owner.get<{ items: WorkspaceRecord[] }>(
+      `/api/v1/workspaces/${workspaceId}/records?type=client&limit=500`,
+    );
+    const live = res.body.items.length;
+    expect(live).toBeGreaterThanOrEqual(12);
+
+    const outcome = await call(app, 'replica:fill', {});
+    expect(outcome).toEqual({ filled: true, documents: live });
+    const progress = app.events.flatMap((e) => (e.channel === 'replica:fillProgress' ? [e.payload] : []));
+    expect(progress[0]).toEqual({ received: 0, lastSeq: null });
+    expect(progress.at(-1)?.received).toBe(live);
+    // A second call, or one after a restart, has nothing to fill.
+    expect(await call(app, 'replica:fill', {})).toEqual({ filled: false, documents: 0 });
+
+    const pulls: unknown[] = [];
+    const replica = await openReplica(app, state.replicaName, pulls);
+    try {
+      await replica.replication.awaitInitialReplication();
+      expect(await replica.records.count().exec()).toBe(live);
+      // The replication's first pull starts where the fill stopped.
+      expect(pulls.length).toBeGreaterThan(0);
+      expect(pulls).not.toContain(null);
+      expect(pulls).not.toContain(undefined);
+
+      // A filled record edited here reaches the server as an update, not a conflict.
+      const first = res.body.items[0] as WorkspaceRecord;
+      const doc = await replica.records.findOne(first.id).exec();
+      await doc!.incrementalPatch({ data: { ...doc!.data, name: 'Edited after the fill' } });
+      await until(async () => {
+        const now = await owner.get<WorkspaceRecord>(`/api/v1/workspaces/${workspaceId}/records/${first.id}`);
+        return now.body.data.name === 'Edited after the fill';
+      }, 'the edit to reach the server');
+      expect(app.events.some((e) => e.channel === 'sync:rejected')).toBe(false);
+
+      // A change made on the server reaches the filled record.
+      const second = res.body.items[1] as WorkspaceRecord;
+      const patched = await owner.patch(`/api/v1/workspaces/${workspaceId}/records/${second.id}`, {
+        data: { name: 'Changed on the server' },
+      });
+      expect(patched.status, patched.text).toBe(200);
+      await until(
+        async () => (await replica.records.findOne(second.id).exec())?.data.name === 'Changed on the server',
+        'the server change to arrive',
+      );
+      await owner.patch(`/api/v1/workspaces/${workspaceId}/records/${first.id}`, {
+        data: { name: first.data.name },
+      });
+    } finally {
+      await replica.close();
     }
   });
 });

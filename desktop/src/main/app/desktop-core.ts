@@ -1,6 +1,7 @@
 import { Subject, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import type {
+  ReplicaFillOutcome,
   AppState,
   DevicePlatform,
   IpcEvent,
@@ -22,6 +23,7 @@ import {
   unpairDevice,
 } from '../sync/device-api';
 import { SyncError } from '../sync/errors';
+import { fillFromServer } from '../sync/initial-fill';
 import type { FetchImpl } from '../sync/http';
 import { pairDevice } from '../sync/pairing';
 import { SyncClient, type SyncClientOptions } from '../sync/sync-client';
@@ -81,6 +83,7 @@ export class DesktopCore {
   private readonly log: CoreLog;
   private current: AppState = { kind: 'starting' };
   private sync: SyncClient | null = null;
+  private filling: Promise<ReplicaFillOutcome> | null = null;
   private subscriptions: Subscription[] = [];
   private pendingLink: PairingLink | null = null;
   /** One state change at a time: pairing, wiping and resets never interleave. */
@@ -112,6 +115,7 @@ export class DesktopCore {
         this.withToken((credential) => rejectProposal(credential, proposalId, body, this.http())),
       'device:unpair': (request) => this.serialised(() => this.unpair(request.evenIfOffline)),
       'replica:reset': () => this.serialised(() => this.reset()),
+      'replica:fill': () => this.fillReplica(),
     };
   }
 
@@ -284,6 +288,34 @@ export class DesktopCore {
       }),
     ];
     sync.start();
+  }
+
+  /**
+   * The first fill of the open replica, straight from the server (one at a time: a second call
+   * while one runs waits for the same one). The renderer opens its RxDB database once this answers.
+   */
+  private fillReplica(): Promise<ReplicaFillOutcome> {
+    this.filling ??= this.runFill().finally(() => {
+      this.filling = null;
+    });
+    return this.filling;
+  }
+
+  private async runFill(): Promise<ReplicaFillOutcome> {
+    const sync = this.requireSync();
+    const fill = await this.replica.openRecordsFill(sync.credential.workspaceId);
+    try {
+      const outcome = await fillFromServer({
+        pull: (checkpoint, batchSize) => sync.pull(checkpoint, batchSize),
+        fill,
+        onProgress: (progress) => this.emit('replica:fillProgress', progress),
+      });
+      if (outcome.filled)
+        this.log.info('filled the replica from the server', { documents: outcome.documents });
+      return outcome;
+    } finally {
+      await fill.close();
+    }
   }
 
   private async stopSync(): Promise<void> {

@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RXDB_VERSION, type RxStorage, type RxStorageInstanceCreationParams } from 'rxdb';
+import type { SyncCheckpoint } from '@enclave/shared';
+import {
+  RECORDS_COLLECTION,
+  recordsReplicationIdentifier,
+  recordsSchema,
+} from '../../common/sync/records-collection';
+import type { SyncRxDocType } from '../../common/sync/replication-handlers';
 import {
   createReplica,
   deleteReplicaFiles,
   getRxStorageSqlcipher,
   probeReplica,
+  type ReplicaFill,
   type SqlcipherRxStorage,
 } from '../replica';
 
@@ -61,6 +69,18 @@ export class ReplicaHost {
       name,
       storage: getRxStorageSqlcipher({ filePath: this.pathOf(name), key, cacheKiB: this.cacheKiB }),
     };
+  }
+
+  /** Starts the first fill of the open replica's records, for the renderer's replication of them. */
+  openRecordsFill(workspaceId: string): Promise<ReplicaFill<SyncRxDocType, SyncCheckpoint>> {
+    const current = this.current;
+    if (current === null) throw new Error('No replica is open');
+    return current.storage.openFill<SyncRxDocType, SyncCheckpoint>({
+      databaseName: current.name,
+      collectionName: RECORDS_COLLECTION,
+      schema: recordsSchema,
+      replicationIdentifier: recordsReplicationIdentifier(workspaceId),
+    });
   }
 
   async close(): Promise<void> {

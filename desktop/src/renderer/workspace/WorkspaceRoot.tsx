@@ -43,6 +43,11 @@ export function WorkspaceRoot({ state, onState }: { state: Paired; onState: (sta
         replicaName: state.replicaName,
         workspaceId: state.workspace.id,
         onBackgroundError: logBackgroundError,
+        onOpenFailed: (error) => {
+          if (cancelled) return;
+          console.error('Opening the replica failed', error);
+          setFailure(error instanceof Error ? error.message : asBridgeError(error).message);
+        },
       });
       if (cancelled) {
         await next.dispose();

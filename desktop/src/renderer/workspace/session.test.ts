@@ -41,6 +41,8 @@ function mainWith(online: boolean, calls: string[] = []): BridgeClient {
           headSeq: online ? docs.length : null,
         } satisfies SyncStatusEvent;
       }
+      // Main fills a fresh replica itself; here the replica needs none (see the filling test).
+      if (channel === 'replica:fill') return { filled: false, documents: 0 };
       if (!online) throw unreachable();
       if (channel === 'device:self') return self;
       if (channel === 'sync:pull') {
@@ -89,6 +91,43 @@ describe('WorkspaceSession', () => {
     expect(session.self$.value).not.toBeNull();
     expect(calls).toContain('device:self');
     await firstValueFrom(session.indicator$.pipe(filter((i) => i === 'offline')));
+  });
+
+  it('waits in the filling phase while main fills the replica, and opens it only afterwards', async () => {
+    const online = mainWith(true);
+    const listeners = new Map<string, (payload: unknown) => void>();
+    let finishFill: (outcome: unknown) => void = () => undefined;
+    const client: BridgeClient = {
+      ...online,
+      call: ((channel: string, request: unknown) => {
+        if (channel === 'replica:fill') {
+          // Main says at once that a fill is under way, then answers when it is done.
+          queueMicrotask(() => listeners.get('replica:fillProgress')?.({ received: 0, lastSeq: null }));
+          return new Promise<unknown>((resolve) => (finishFill = resolve));
+        }
+        return (online.call as (c: string, r: unknown) => Promise<unknown>)(channel, request);
+      }) as BridgeClient['call'],
+      onEvent: ((channel: string, listener: (payload: unknown) => void) => {
+        listeners.set(channel, listener);
+        return () => listeners.delete(channel);
+      }) as BridgeClient['onEvent'],
+    };
+    session = await WorkspaceSession.open({
+      storage: getRxStorageMemory(),
+      replicaName: `replica-${randomToken(8).toLowerCase()}`,
+      workspaceId: WORKSPACE_ID,
+      retryTime: 50,
+      client,
+    });
+    expect(session.phase$.value).toBe('filling');
+    expect(() => session?.db).toThrow(/not open/);
+    listeners.get('replica:fillProgress')?.({ received: 3, lastSeq: 3 });
+    expect(session.progress$.value).toEqual({ received: 3, lastSeq: 3 });
+
+    finishFill({ filled: true, documents: 5 });
+    await firstValueFrom(session.phase$.pipe(filter((phase) => phase === 'open')));
+    await firstValueFrom(session.initialSyncDone$.pipe(filter(Boolean)));
+    expect(await session.db.records.count().exec()).toBe(5);
   });
 
   it('ignores a cached device of another workspace', async () => {

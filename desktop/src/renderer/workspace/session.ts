@@ -31,7 +31,16 @@ export interface SessionOptions {
   retryTime?: number;
   /** Failures that have nowhere else to go (they must not stop sync), for the console. */
   onBackgroundError?: (error: unknown) => void;
+  /** The replica could not be opened after main filled it (before, `open()` rejects instead). */
+  onOpenFailed?: (error: unknown) => void;
 }
+
+/**
+ * `filling` while main fills a fresh replica from the server (RxDB opens it afterwards, since it
+ * must not hold the collection while main writes it); `open` once the replica and its
+ * replication are open.
+ */
+export type SessionPhase = 'starting' | 'filling' | 'open';
 
 /** An RxDB replication error whose cause is only that the server could not be reached. */
 export function isOfflineError(error: unknown): boolean {
@@ -55,6 +64,7 @@ const SYNCING_AFTER_MS = 400;
  * files underneath.
  */
 export class WorkspaceSession {
+  readonly phase$ = new BehaviorSubject<SessionPhase>('starting');
   readonly syncStatus$ = new BehaviorSubject<SyncStatusEvent | null>(null);
   readonly progress$ = new BehaviorSubject<PullProgress>(NO_PROGRESS);
   readonly failing$ = new BehaviorSubject(false);
@@ -94,15 +104,50 @@ export class WorkspaceSession {
     return this.database;
   }
 
+  /**
+   * Asks main to fill the replica first. When that answers at once (nothing to fill), the replica
+   * opens before `open()` resolves; when a fill is under way, `open()` resolves in the `filling`
+   * phase and the replica opens once the fill is done. A fill that fails leaves the rest to RxDB's
+   * replication, which resumes from whatever the fill wrote.
+   */
   private async start(): Promise<void> {
     const { client } = this.options;
     this.listenToMain();
+    const fill = client.call('replica:fill', {}).then(
+      () => undefined,
+      (error: unknown) => this.backgroundError(error),
+    );
+    const filling = new Promise<'filling'>((resolve) => {
+      this.offs.push(
+        client.onEvent('replica:fillProgress', (progress) => {
+          this.progress$.next(progress);
+          resolve('filling');
+        }),
+      );
+    });
+    if ((await Promise.race([fill.then(() => 'answered' as const), filling])) === 'answered') {
+      await this.openReplica();
+      return;
+    }
+    this.phase$.next('filling');
+    void fill
+      .then(() => (this.disposed ? undefined : this.openReplica()))
+      .catch((error: unknown) => {
+        if (!this.disposed) this.options.onOpenFailed?.(error);
+      });
+  }
 
+  private async openReplica(): Promise<void> {
+    const { client } = this.options;
     const db = await openWorkspaceDatabase({
       storage: this.options.storage,
       name: this.options.replicaName,
       conflictHandler: keepingConflictHandler((conflict) => this.conflicts.record(conflict)),
     });
+    if (this.disposed) {
+      await db.close().catch(() => undefined);
+      return;
+    }
     this.database = db;
     this.conflicts.attach(db);
 
@@ -114,7 +159,7 @@ export class WorkspaceSession {
     const cached = DeviceSelf.safeParse(cachedSelf?.value);
     if (cached.success && cached.data.workspace.id === this.options.workspaceId) this.self$.next(cached.data);
     this.initialSyncDone$.next(initialSync?.value.done === true);
-    this.progress$.next({ received: existing, lastSeq: null });
+    this.progress$.next({ received: existing, lastSeq: this.progress$.value.lastSeq });
 
     const transport = bridgeTransport(client, {
       pulled: (result) => this.progress$.next(afterPull(this.progress$.value, result)),
@@ -140,6 +185,7 @@ export class WorkspaceSession {
         if (!isOfflineError(error)) this.backgroundError(error);
       }),
     );
+    this.phase$.next('open');
     if (!this.initialSyncDone$.value) void this.awaitInitialSync(replication, db);
     void this.refreshSelf();
   }

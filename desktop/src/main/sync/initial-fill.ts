@@ -1,0 +1,74 @@
+import {
+  SYNC_MAX_PULL_BATCH,
+  type ReplicaFillOutcome,
+  type ReplicaFillProgress,
+  type SyncCheckpoint,
+  type SyncPullResult,
+} from '@enclave/shared';
+import type { ReplicaFill } from '../replica';
+import type { SyncRxDocType } from '../../common/sync/replication-handlers';
+import { SyncError } from './errors';
+
+export interface InitialFillOptions {
+  /** One page from the server (the sync client's `pull`, which waits until it is online). */
+  pull(checkpoint: SyncCheckpoint | null, batchSize: number): Promise<SyncPullResult>;
+  fill: ReplicaFill<SyncRxDocType, SyncCheckpoint>;
+  onProgress?(progress: ReplicaFillProgress): void;
+  /** Documents per page (default and most: the server's limit). */
+  pageSize?: number;
+}
+
+/**
+ * The first sync of a fresh replica: every page of the workspace's changes, straight into the
+ * replica file (`ReplicaFill`), the next page already asked for while one is written. A page that
+ * failed because the connection dropped is asked for again (the client waits until it is back
+ * online); any other failure ends the fill, which a later call resumes after the last page
+ * written. Answers without pulling when the replica needs no fill.
+ */
+export async function fillFromServer(options: InitialFillOptions): Promise<ReplicaFillOutcome> {
+  const { fill } = options;
+  const pageSize = options.pageSize ?? SYNC_MAX_PULL_BATCH;
+  const state = fill.state();
+  if (state.kind !== 'fill') return { filled: false, documents: 0 };
+
+  let checkpoint = state.checkpoint;
+  let received = 0;
+  let documents = 0;
+  // At once, before the first page (which waits while offline): a fill is under way.
+  options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
+  const pull = (from: SyncCheckpoint | null) => pullRetryingDrops(options, from, pageSize);
+  let next = pull(checkpoint);
+  try {
+    for (;;) {
+      const page = await next;
+      const moved = page.checkpoint !== null && page.checkpoint.seq !== checkpoint?.seq;
+      // An empty page that moved the checkpoint passed records this device may not read: more may follow.
+      if (page.documents.length === 0 && !moved) break;
+      const after = page.checkpoint ?? checkpoint;
+      next = pull(after);
+      if (after !== null) documents += fill.writePage(page.documents, after);
+      checkpoint = after;
+      received += page.documents.length;
+      options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
+    }
+  } finally {
+    // The request already on its way has no reader any more.
+    next.catch(() => undefined);
+  }
+  fill.finish();
+  return { filled: true, documents };
+}
+
+async function pullRetryingDrops(
+  options: InitialFillOptions,
+  checkpoint: SyncCheckpoint | null,
+  pageSize: number,
+): Promise<SyncPullResult> {
+  for (;;) {
+    try {
+      return await options.pull(checkpoint, pageSize);
+    } catch (error) {
+      if (!(error instanceof SyncError) || !error.network) throw error;
+    }
+  }
+}
