@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { deleteReplicaFiles, getRxStorageSqlcipher, probeReplica } from './index';
+import { openReplicaDatabase } from './replica-file';
 import { human, humanSchema, openInstance, stored, tempReplica, type Human } from './test-support';
 
 /** What the replica promises about the bytes it leaves on disk and about its keys. */
@@ -160,5 +162,35 @@ describe('replica encryption', () => {
     expect(existsSync(`${replica.filePath}-wal`)).toBe(false);
     await deleteReplicaFiles(replica.filePath);
     expect(readdirSync(dirname(replica.filePath))).toEqual([]);
+  });
+
+  it('makes new replicas with 8 KiB pages and still opens one made with 4 KiB pages', async () => {
+    const { storage } = await writeSecrets();
+    await storage.closeAll();
+    const fresh = openReplicaDatabase(replica.filePath, replica.key);
+    try {
+      expect(fresh.pragma('page_size', { simple: true })).toBe(8192);
+    } finally {
+      fresh.close();
+    }
+
+    // A replica as the app made them before: SQLCipher 4's defaults, 4 KiB pages.
+    const older = `${replica.filePath}.older`;
+    const raw = new Database(older);
+    raw.pragma(`cipher='sqlcipher'`);
+    raw.pragma('legacy=4');
+    raw.pragma(`key="x'${replica.key.toString('hex')}'"`);
+    raw.exec(`CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('${SECRET_NAME}')`);
+    raw.close();
+    expect(probeReplica(older, replica.key)).toBe('ok');
+    expect(probeReplica(older, randomBytes(32))).toBe('wrong_key');
+    const reopened = openReplicaDatabase(older, replica.key);
+    try {
+      expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
+      expect(reopened.prepare('SELECT v FROM kept').pluck().get()).toBe(SECRET_NAME);
+    } finally {
+      reopened.close();
+      await deleteReplicaFiles(older);
+    }
   });
 });
