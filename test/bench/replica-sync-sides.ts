@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Subject } from 'rxjs';
+import WebSocket, { WebSocketServer } from 'ws';
+import { createRxDatabase, fillWithDefaultSettings, type RxCollection } from 'rxdb';
+import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import { replicateWithWebsocketServer } from 'rxdb/plugins/replication-websocket';
+import {
+  ipcInvoke,
+  type AppState,
+  type IpcInvokeChannel,
+  type IpcRequest,
+  type IpcResponse,
+  type SyncCheckpoint,
+  type SyncStreamItem,
+} from '@enclave/shared';
+import { syncDocumentJson } from '../../server/src/sync/sync-documents';
+import { createPairing } from '../../server/src/test-support/test-devices';
+import {
+  recordsReplicationIdentifier,
+  recordsSchema,
+} from '../../desktop/src/common/sync/records-collection';
+import {
+  syncReplicationOptions,
+  type SyncRxDocType,
+} from '../../desktop/src/common/sync/replication-handlers';
+import { DesktopCore } from '../../desktop/src/main/app/desktop-core';
+import { dispatchInvoke } from '../../desktop/src/main/ipc/ipc-dispatch';
+import { MemorySecretStore } from '../../desktop/src/main/keychain/secret-store';
+import { getRxStorageSqlcipher } from '../../desktop/src/main/replica';
+import {
+  migrateReplicaFormat,
+  openCollectionTable,
+  rowValues,
+  upsertSql,
+} from '../../desktop/src/main/replica/collection-table';
+import { openReplicaDatabase } from '../../desktop/src/main/replica/replica-file';
+import { portOf, type SyncFixture } from './sync-fixtures';
+
+/**
+ * The three sides of the initial sync into the desktop replica, each into a fresh encrypted
+ * replica file of the app's records schema, each timed until every record is in it:
+ *
+ * - ours: the desktop app's main core (DesktopCore, paired with a real device code) through its
+ *   IPC contract (`dispatchInvoke`, requests and answers checked against the shared schemas):
+ *   `replica:fill`, then RxDB over the core's replica storage with the renderer's replication
+ *   options until `awaitInitialReplication()`;
+ * - peer: RxDB's stock `replication-websocket` into the same storage;
+ * - floor: the workspace's encrypted rows read from the server's store, sent as JSON over a
+ *   WebSocket page by page, parsed and inserted with one prepared upsert into the replica's table
+ *   layout (index keys included): no protocol, no validation, no replication state.
+ */
+
+export interface SideRun {
+  seconds: number;
+  /** The replica's files (database and log) after it closed. */
+  bytes: number;
+}
+
+const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+const filesOf = (path: string) => sizeOf(path) + sizeOf(`${path}-wal`);
+
+async function call<C extends IpcInvokeChannel>(
+  core: DesktopCore,
+  channel: C,
+  request: IpcRequest<C>,
+): Promise<IpcResponse<C>> {
+  const result = await dispatchInvoke(core.handlers, channel, request);
+  if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`);
+  return ipcInvoke[channel].response.parse(result.value) as IpcResponse<C>;
+}
+
+/** Ours: a newly paired app's main core fills its replica, then the renderer's replication opens on it. */
+export async function oursIntoReplica(
+  f: SyncFixture,
+  workspaceId: string,
+  expected: number,
+): Promise<SideRun> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'enclave-bench-app-'));
+  const core = new DesktopCore({
+    dataDir,
+    secrets: new MemorySecretStore(),
+    appVersion: '0.1.0',
+    platform: 'linux',
+  });
+  try {
+    await core.start();
+    const { code } = await createPairing(f.owner, workspaceId);
+    const state = (await call(core, 'pairing:pair', {
+      serverUrl: f.t.url,
+      code,
+      deviceName: 'Bench laptop',
+    })) as Extract<AppState, { kind: 'paired' }>;
+    await untilOnline(core);
+
+    const start = performance.now();
+    await call(core, 'replica:fill', {});
+    const db = await createRxDatabase<{ records: RxCollection<SyncRxDocType> }>({
+      name: state.replicaName,
+      storage: core.replica.storage,
+      multiInstance: false,
+    });
+    const stream$ = new Subject<SyncStreamItem>();
+    const subscription = core.events.subscribe((event) => {
+      if (event.channel === 'sync:stream') stream$.next(event.payload);
+    });
+    let replication: RxReplicationState<SyncRxDocType, SyncCheckpoint> | undefined;
+    try {
+      await db.addCollections({ records: { schema: recordsSchema } });
+      replication = replicateRxCollection<SyncRxDocType, SyncCheckpoint>({
+        collection: db.records,
+        replicationIdentifier: recordsReplicationIdentifier(workspaceId),
+        live: true,
+        ...syncReplicationOptions({
+          pull: (checkpoint, batchSize) => call(core, 'sync:pull', { checkpoint, batchSize }),
+          push: (rows) => call(core, 'sync:push', { rows: [...rows] }),
+          stream$,
+        }),
+      });
+      await replication.awaitInitialReplication();
+      const seconds = (performance.now() - start) / 1000;
+      const count = await db.records.count().exec();
+      if (count !== expected) throw new Error(`ours synced ${String(count)} of ${String(expected)} records`);
+      await replication.cancel();
+      await db.close();
+      await core.stop();
+      return { seconds, bytes: filesOf(core.replica.pathOf(state.replicaName)) };
+    } finally {
+      subscription.unsubscribe();
+      await replication?.cancel();
+      if (!db.closed) await db.close();
+    }
+  } finally {
+    await core.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function untilOnline(core: DesktopCore): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if ((await call(core, 'sync:status', {})).status === 'online') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the app did not come online');
+}
+
+/** The peer: RxDB's stock WebSocket replication into the same storage, same schema. */
+export async function peerIntoReplica(url: string, batchSize: number, expected: number): Promise<SideRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-peer-'));
+  const filePath = join(dir, 'replica.db');
+  const storage = getRxStorageSqlcipher({ filePath, key: randomBytes(32) });
+  const db = await createRxDatabase<{ records: RxCollection<SyncRxDocType> }>({
+    name: 'peer',
+    storage,
+    multiInstance: false,
+  });
+  let replication: RxReplicationState<SyncRxDocType, unknown> | undefined;
+  try {
+    await db.addCollections({ records: { schema: recordsSchema } });
+    const start = performance.now();
+    replication = await replicateWithWebsocketServer<SyncRxDocType, unknown>({
+      collection: db.records,
+      replicationIdentifier: 'peer-sync',
+      url,
+      batchSize,
+      live: true,
+    });
+    await replication.awaitInitialReplication();
+    const seconds = (performance.now() - start) / 1000;
+    const count = await db.records.count().exec();
+    if (count !== expected) throw new Error(`peer synced ${String(count)} of ${String(expected)} records`);
+    await replication.cancel();
+    await db.close();
+    await storage.closeAll();
+    return { seconds, bytes: filesOf(filePath) };
+  } finally {
+    await replication?.cancel();
+    if (!db.closed) await db.close();
+    await storage.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The floor's server: pages of the workspace's stored rows as JSON, one per request. */
+export async function startFloorServer(f: SyncFixture, workspaceId: string) {
+  const ws = await f.t.server.deps.store.workspace(workspaceId);
+  if (!ws) throw new Error('no workspace');
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  server.on('connection', (socket) => {
+    socket.on('message', (data: Buffer) => {
+      const { seq, limit } = JSON.parse(data.toString('utf8')) as { seq: number; limit: number };
+      void ws.recordsChangedSinceJson(seq, limit).then((rows) => {
+        const last = rows.at(-1);
+        socket.send(
+          `{"documents":[${rows.map(syncDocumentJson).join(',')}],"seq":${String(last?.seq ?? seq)}}`,
+        );
+      });
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${String(portOf(server.address()))}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The floor: raw pages into the replica's table layout, the next page asked for while one is written. */
+export async function floorIntoReplica(url: string, pageSize: number, expected: number): Promise<SideRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-floor-'));
+  const filePath = join(dir, 'replica.db');
+  const db = openReplicaDatabase(filePath, randomBytes(32));
+  const socket = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const start = performance.now();
+    migrateReplicaFormat(db);
+    const schema = fillWithDefaultSettings(recordsSchema);
+    const table = openCollectionTable<SyncRxDocType>(
+      db,
+      { databaseName: 'floor', collectionName: 'records', schemaVersion: 0 },
+      schema,
+    );
+    const upsert = db.prepare(upsertSql(table));
+    const writePage = db.transaction((docs: (SyncRxDocType & { _deleted: boolean })[]) => {
+      const lwt = Date.now();
+      for (const doc of docs) {
+        upsert.run(
+          ...rowValues(table, doc.id, { ...doc, _rev: '1-floor', _meta: { lwt }, _attachments: {} }),
+        );
+      }
+    });
+    const pages: ((text: string) => void)[] = [];
+    socket.on('message', (data: Buffer) => pages.shift()?.(data.toString('utf8')));
+    const ask = (seq: number) =>
+      new Promise<string>((resolve) => {
+        pages.push(resolve);
+        socket.send(JSON.stringify({ seq, limit: pageSize }));
+      });
+    let written = 0;
+    let next = ask(0);
+    for (;;) {
+      const page = JSON.parse(await next) as {
+        documents: (SyncRxDocType & { _deleted: boolean })[];
+        seq: number;
+      };
+      if (page.documents.length === 0) break;
+      next = ask(page.seq);
+      writePage(page.documents);
+      written += page.documents.length;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    if (written !== expected)
+      throw new Error(`floor wrote ${String(written)} of ${String(expected)} records`);
+    db.close();
+    return { seconds, bytes: filesOf(filePath) };
+  } finally {
+    socket.close();
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
