@@ -752,4 +752,57 @@ describe('the desktop core', () => {
       await replica.close();
     }
   });
+
+  it('stops a fill when the device is revoked with wipe mid-way, leaving no replica behind', async () => {
+    const big = await createWorkspace(owner, 'Big Fill');
+    const ctx = {
+      workspaceId: big,
+      actor: { kind: 'user' as const, id: owner.userId, label: owner.email },
+      principal: { userId: owner.userId, email: owner.email, name: 'Olga Owner' },
+      request: { ip: '127.0.0.1', userAgent: 'test', requestId: null },
+    };
+    const total = 10_000;
+    for (let done = 0; done < total; done += 1000) {
+      const ops = Array.from({ length: 1000 }, (_, i) => ({
+        type: 'record.create',
+        entityType: 'client',
+        data: { name: `Bulk ${String(done + i)}`, status: 'lead', notes: 'x'.repeat(400) },
+      }));
+      await t.server.deps.engine.executeBatch(ctx, ops);
+    }
+    const app = newApp();
+    await app.core.start();
+    const { code } = await createPairing(owner, big);
+    const state = (await call(app, 'pairing:pair', {
+      serverUrl: t.url,
+      code,
+      deviceName: 'Revoked mid-fill',
+    })) as Extract<AppState, { kind: 'paired' }>;
+    let receivedAtRevoke: number | null = null;
+    const revoked = new Promise<void>((resolve) => {
+      const sub = app.core.events.subscribe((event) => {
+        if (
+          event.channel !== 'replica:fillProgress' ||
+          event.payload.received === 0 ||
+          receivedAtRevoke !== null
+        )
+          return;
+        receivedAtRevoke = event.payload.received;
+        queueMicrotask(() => sub.unsubscribe());
+        void owner
+          .post(`/api/v1/workspaces/${big}/devices/${state.deviceId}/revoke`, { wipe: true })
+          .then(() => resolve());
+      });
+    });
+    const fill = dispatchInvoke(app.core.handlers, 'replica:fill', {});
+    await revoked;
+    await until(() => app.core.state.kind === 'revoked', 'the revocation');
+    // The fill was under way when the revocation came, and it ends (it does not hang).
+    expect(receivedAtRevoke).toBeLessThan(total);
+    const result = await fill;
+    // The fill ends with the revocation's own error, not an internal one.
+    expect(result).toMatchObject({ ok: false, error: { code: 'device_revoked' } });
+    expect(app.core.state).toEqual({ kind: 'revoked', wiped: true });
+    expect(filesUnder(join(app.dataDir, 'replica'))).toEqual([]);
+  });
 });
