@@ -1,7 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { ClientRequestArgs } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
@@ -17,7 +14,6 @@ import {
   startTestServer,
   type TestServer,
 } from '../../server/src/test-support/test-server';
-import { getRxStorageSqlcipher } from '../../desktop/src/main/replica';
 import {
   pairDevice,
   SyncClient,
@@ -96,33 +92,6 @@ export async function memoryClientDatabase(): Promise<ClientDatabase> {
     // remove(), not close(): the memory storage keeps a closed database's documents for a reopen.
     remove: async () => {
       if (!db.closed) await db.remove();
-    },
-  };
-}
-
-/** The desktop app's own replica: RxDB over our SQLCipher storage, in a fresh encrypted file. */
-export async function replicaClientDatabase(): Promise<ClientDatabase> {
-  const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-replica-'));
-  const filePath = join(dir, 'replica.db');
-  const storage = getRxStorageSqlcipher({ filePath, key: randomBytes(32) });
-  const db = await createRxDatabase<Collections>({
-    name: `bench${randomToken(10)}`,
-    storage,
-    multiInstance: false,
-  });
-  await db.addCollections({ records: { schema: syncRecordsSchema } });
-  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
-  return {
-    db,
-    closeAndMeasure: async () => {
-      await db.close();
-      await storage.closeAll();
-      return size(filePath) + size(`${filePath}-wal`);
-    },
-    remove: async () => {
-      if (!db.closed) await db.close();
-      await storage.closeAll();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
