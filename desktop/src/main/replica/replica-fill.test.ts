@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Subject } from 'rxjs';
 import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb';
 import { disableWarnings, RxDBDevModePlugin } from 'rxdb/plugins/dev-mode';
@@ -307,6 +308,25 @@ describe('a filled replica under RxDB replication', () => {
       expect(second.state().kind).toBe('not_fillable');
     } finally {
       await second.close();
+    }
+  });
+
+  it('writes through a rollback journal while it fills alone, and leaves the replica in WAL mode', async () => {
+    const master = new MemoryMaster();
+    for (let i = 0; i < 5; i++) master.put(recordDoc(i));
+    const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
+    const page = master.changedSince(0);
+    fill.writePage(page.documents, page.checkpoint);
+    // No log beside the file: the pages went straight into it.
+    expect(existsSync(`${replica.filePath}-wal`)).toBe(false);
+    fill.finish();
+    await fill.close();
+    await storage.closeAll();
+    const raw = openReplicaDatabase(replica.filePath, replica.key);
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
     }
   });
 });

@@ -6,7 +6,13 @@ import {
   type RxStorageInstanceCreationParams,
 } from 'rxdb';
 import { migrateReplicaFormat, openCollectionTable, tableNameOf } from './collection-table';
-import { DEFAULT_CACHE_KIB, openReplicaDatabase, type ReplicaDb } from './replica-file';
+import {
+  DEFAULT_CACHE_KIB,
+  openReplicaDatabase,
+  useRollbackJournal,
+  useWalJournal,
+  type ReplicaDb,
+} from './replica-file';
 import { ReplicaFill, type FillTarget } from './replica-fill';
 import { SqlcipherStorageInstance, type SharedTable } from './sqlcipher-instance';
 import type {
@@ -84,6 +90,7 @@ class SqlcipherStorage implements SqlcipherRxStorage {
   ): Promise<ReplicaFill<RxDocType, Checkpoint>> {
     if (this.ended) throw new Error('The replica storage has been closed (closeAll)');
     const db = this.connection();
+    let rollbackJournal = false;
     try {
       let tables: string[] = [];
       const fill: ReplicaFill<RxDocType, Checkpoint> = new ReplicaFill<RxDocType, Checkpoint>(
@@ -91,6 +98,7 @@ class SqlcipherStorage implements SqlcipherRxStorage {
         target,
         () => {
           for (const name of tables) this.filling.delete(name);
+          if (rollbackJournal) useWalJournal(db);
           this.release(fill);
         },
       );
@@ -99,10 +107,13 @@ class SqlcipherStorage implements SqlcipherRxStorage {
       if (tables.some((name) => open.has(name) || this.filling.has(name))) {
         throw new Error(`The collection ${target.collectionName} is open: it cannot be filled now`);
       }
+      // Alone on the file, the fill writes through a rollback journal (see useRollbackJournal).
+      if (this.instances.size === 0) rollbackJournal = useRollbackJournal(db);
       for (const name of tables) this.filling.add(name);
       this.instances.add(fill);
       return fill;
     } catch (error) {
+      if (rollbackJournal) useWalJournal(db);
       this.closeIfUnused();
       throw error;
     }
