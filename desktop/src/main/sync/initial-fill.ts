@@ -46,6 +46,9 @@ export async function fillFromServer(options: InitialFillOptions): Promise<Repli
       if (page.documents.length === 0 && !moved) break;
       const after = page.checkpoint ?? checkpoint;
       next = pull(after);
+      // The request goes out on a later turn of the event loop: let it leave before the write
+      // below holds the thread, so that the server reads the next page while this one is written.
+      await new Promise((resolve) => setImmediate(resolve));
       if (after !== null) documents += fill.writePage(page.documents, after);
       checkpoint = after;
       received += page.documents.length;
