@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,7 @@ import {
   type SyncStreamItem,
 } from '@enclave/shared';
 import { syncDocumentJson } from '../../server/src/sync/sync-documents';
+import { TestClient } from '../../server/src/test-support/test-client';
 import { createPairing } from '../../server/src/test-support/test-devices';
 import {
   recordsReplicationIdentifier,
@@ -36,8 +40,13 @@ import {
   rowValues,
   upsertSql,
 } from '../../desktop/src/main/replica/collection-table';
-import { openReplicaDatabase } from '../../desktop/src/main/replica/replica-file';
+import {
+  openReplicaDatabase,
+  useRollbackJournal,
+  useWalJournal,
+} from '../../desktop/src/main/replica/replica-file';
 import { portOf, type SyncFixture } from './sync-fixtures';
+import type { SyncServers } from './sync-servers';
 
 /**
  * The three sides of the initial sync into the desktop replica, each into a fresh encrypted
@@ -50,7 +59,8 @@ import { portOf, type SyncFixture } from './sync-fixtures';
  * - peer: RxDB's stock `replication-websocket` into the same storage;
  * - floor: the workspace's encrypted rows read from the server's store, sent as JSON over a
  *   WebSocket page by page, parsed and inserted with one prepared upsert into the replica's table
- *   layout (index keys included): no protocol, no validation, no replication state.
+ *   layout (index keys included), through the same journal as the fill: no protocol, no
+ *   validation, no replication state.
  */
 
 export interface SideRun {
@@ -72,9 +82,48 @@ async function call<C extends IpcInvokeChannel>(
   return ipcInvoke[channel].response.parse(result.value) as IpcResponse<C>;
 }
 
+/** The servers' process (sync-servers.ts), the owner signed in, and a way to stop it. */
+export interface RunningSyncServers {
+  servers: SyncServers;
+  owner: TestClient;
+  close(): Promise<void>;
+}
+
+/** Starts sync-servers.ts in a child process with a workspace of each size; resolves once all listen. */
+export async function startSyncServers(sizes: readonly number[]): Promise<RunningSyncServers> {
+  const script = fileURLToPath(new URL('./sync-servers.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...sizes.map(String)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`sync-servers exited (${String(code)}) before it was ready`));
+    });
+  });
+  const servers = JSON.parse(firstLine) as SyncServers;
+  const owner = new TestClient(servers.url);
+  owner.cookie = servers.owner.cookie;
+  owner.email = servers.owner.email;
+  owner.userId = servers.owner.userId;
+  return {
+    servers,
+    owner,
+    close: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 /** Ours: a newly paired app's main core fills its replica, then the renderer's replication opens on it. */
 export async function oursIntoReplica(
-  f: SyncFixture,
+  server: { url: string; owner: TestClient },
   workspaceId: string,
   expected: number,
 ): Promise<SideRun> {
@@ -87,9 +136,9 @@ export async function oursIntoReplica(
   });
   try {
     await core.start();
-    const { code } = await createPairing(f.owner, workspaceId);
+    const { code } = await createPairing(server.owner, workspaceId);
     const state = (await call(core, 'pairing:pair', {
-      serverUrl: f.t.url,
+      serverUrl: server.url,
       code,
       deviceName: 'Bench laptop',
     })) as Extract<AppState, { kind: 'paired' }>;
@@ -219,6 +268,8 @@ export async function floorIntoReplica(url: string, pageSize: number, expected: 
     });
     const start = performance.now();
     migrateReplicaFormat(db);
+    // Written as the fill writes: through a rollback journal, back to WAL at the end.
+    useRollbackJournal(db);
     const schema = fillWithDefaultSettings(recordsSchema);
     const table = openCollectionTable<SyncRxDocType>(
       db,
@@ -253,6 +304,7 @@ export async function floorIntoReplica(url: string, pageSize: number, expected: 
       writePage(page.documents);
       written += page.documents.length;
     }
+    useWalJournal(db);
     const seconds = (performance.now() - start) / 1000;
     if (written !== expected)
       throw new Error(`floor wrote ${String(written)} of ${String(expected)} records`);

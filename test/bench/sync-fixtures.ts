@@ -3,6 +3,7 @@ import type { ClientRequestArgs } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createRxDatabase, randomToken, type RxCollection, type RxDatabase } from 'rxdb';
+import { startWebsocketServer } from 'rxdb/plugins/replication-websocket';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { WorkspaceRecord } from '@enclave/shared';
 import type { OperationContext } from '../../server/src/engine/context';
@@ -213,4 +214,38 @@ export function timedWebSocket(): { WebSocketImpl: typeof WebSocket; closed: Pro
     }
   }
   return { WebSocketImpl: TimedWebSocket, closed };
+}
+
+/** Removes a memory database: remove(), not close(), since the memory storage keeps a closed one's documents. */
+export async function drop(db: RxDatabase<Collections>): Promise<void> {
+  await db.remove();
+}
+
+/** The peer's server: an RxDB memory database holding the same documents, served over WebSocket. */
+export async function startPeerServer(f: SyncFixture, records: number) {
+  const ws = await f.t.server.deps.store.workspace(f.workspaceId);
+  if (!ws) throw new Error('no workspace');
+  const docs = (await ws.recordsChangedSince(0, records + 1)).map(rxDocOf);
+  if (docs.length !== records) throw new Error(`seeded ${String(docs.length)} records`);
+  const db = await memoryDatabase();
+  for (let i = 0; i < docs.length; i += 10_000) {
+    const { error } = await db.records.bulkInsert(docs.slice(i, i + 10_000));
+    if (error.length > 0) throw new Error('peer seeding failed');
+  }
+  return serve(db);
+}
+
+export async function serve(db: RxDatabase<Collections>) {
+  const server = startWebsocketServer({ database: db, host: '127.0.0.1', port: 0 });
+  if (server.server.address() === null) {
+    await new Promise<void>((resolve) => server.server.once('listening', () => resolve()));
+  }
+  return {
+    url: `ws://127.0.0.1:${String(portOf(server.server.address()))}`,
+    db,
+    close: async () => {
+      await server.close();
+      await drop(db);
+    },
+  };
 }
