@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,6 +54,14 @@ describe('a fill killed mid-write', () => {
   it('leaves a consistent replica that the next fill resumes', { timeout: 60_000 }, async () => {
     const reported = await fillUntilKilled(6);
     expect(reported).toBeGreaterThanOrEqual(3000);
+    // What the killed process left on disk, its rollback journal included, holds no plaintext.
+    for (const path of [replica.filePath, `${replica.filePath}-journal`, `${replica.filePath}-wal`]) {
+      if (!existsSync(path)) continue;
+      const bytes = readFileSync(path);
+      for (const text of ['Client 1', 'nnnnnnnnnnnnnnnn', 'doc-0000']) {
+        expect(bytes.includes(Buffer.from(text, 'utf8')), `${text} in ${path}`).toBe(false);
+      }
+    }
 
     const db = openReplicaDatabase(replica.filePath, replica.key);
     try {

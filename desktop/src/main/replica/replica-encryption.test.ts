@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { deleteReplicaFiles, getRxStorageSqlcipher, probeReplica } from './index';
-import { openReplicaDatabase } from './replica-file';
+import { openReplicaDatabase, useRollbackJournal } from './replica-file';
 import { human, humanSchema, openInstance, stored, tempReplica, type Human } from './test-support';
 
 /** What the replica promises about the bytes it leaves on disk and about its keys. */
@@ -191,6 +191,27 @@ describe('replica encryption', () => {
     } finally {
       reopened.close();
       await deleteReplicaFiles(older);
+    }
+  });
+
+  it('keeps the rollback journal a fill writes through encrypted too', () => {
+    const db = openReplicaDatabase(replica.filePath, replica.key);
+    try {
+      expect(useRollbackJournal(db)).toBe(true);
+      db.exec('CREATE TABLE kept (v TEXT)');
+      const insert = db.prepare('INSERT INTO kept VALUES (?)');
+      db.transaction(() => {
+        for (let i = 0; i < 2000; i++) insert.run(`${SECRET_NAME} ${String(i)}`);
+      })();
+      // Mid-transaction, the journal holds the pages as they were: full of the secret.
+      db.exec('BEGIN');
+      db.exec(`UPDATE kept SET v = 'changed'`);
+      const journal = `${replica.filePath}-journal`;
+      expect(statSync(journal).size).toBeGreaterThan(8192);
+      expectNoPlaintext(journal);
+      db.exec('COMMIT');
+    } finally {
+      db.close();
     }
   });
 });
