@@ -195,6 +195,36 @@ async function untilOnline(core: DesktopCore): Promise<void> {
   throw new Error('the app did not come online');
 }
 
+/**
+ * The stock WebSocket replication into a collection until its initial sync is done: the seconds
+ * it took, the document count checked. The replication is cancelled before this answers.
+ */
+export async function timedStockReplication(
+  collection: RxCollection<SyncRxDocType>,
+  url: string,
+  batchSize: number,
+  expected: number,
+): Promise<number> {
+  let replication: RxReplicationState<SyncRxDocType, unknown> | undefined;
+  try {
+    const start = performance.now();
+    replication = await replicateWithWebsocketServer<SyncRxDocType, unknown>({
+      collection,
+      replicationIdentifier: 'peer-sync',
+      url,
+      batchSize,
+      live: true,
+    });
+    await replication.awaitInitialReplication();
+    const seconds = (performance.now() - start) / 1000;
+    const count = await collection.count().exec();
+    if (count !== expected) throw new Error(`peer synced ${String(count)} of ${String(expected)} records`);
+    return seconds;
+  } finally {
+    await replication?.cancel();
+  }
+}
+
 /** The peer: RxDB's stock WebSocket replication into the same storage, same schema. */
 export async function peerIntoReplica(url: string, batchSize: number, expected: number): Promise<SideRun> {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-bench-peer-'));
@@ -205,27 +235,13 @@ export async function peerIntoReplica(url: string, batchSize: number, expected: 
     storage,
     multiInstance: false,
   });
-  let replication: RxReplicationState<SyncRxDocType, unknown> | undefined;
   try {
     await db.addCollections({ records: { schema: recordsSchema } });
-    const start = performance.now();
-    replication = await replicateWithWebsocketServer<SyncRxDocType, unknown>({
-      collection: db.records,
-      replicationIdentifier: 'peer-sync',
-      url,
-      batchSize,
-      live: true,
-    });
-    await replication.awaitInitialReplication();
-    const seconds = (performance.now() - start) / 1000;
-    const count = await db.records.count().exec();
-    if (count !== expected) throw new Error(`peer synced ${String(count)} of ${String(expected)} records`);
-    await replication.cancel();
+    const seconds = await timedStockReplication(db.records, url, batchSize, expected);
     await db.close();
     await storage.closeAll();
     return { seconds, bytes: filesOf(filePath) };
   } finally {
-    await replication?.cancel();
     if (!db.closed) await db.close();
     await storage.closeAll();
     rmSync(dir, { recursive: true, force: true });

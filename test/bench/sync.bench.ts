@@ -11,6 +11,7 @@ import {
   oursIntoReplica,
   peerIntoReplica,
   startSyncServers,
+  timedStockReplication,
   type RunningSyncServers,
   type SideRun,
 } from './replica-sync-sides';
@@ -204,24 +205,10 @@ async function peerInitialSync(
   open: () => Promise<ClientDatabase> = memoryClientDatabase,
 ): Promise<SyncRun> {
   const client = await open();
-  let replication: RxReplicationState<SyncRxDocType, unknown> | undefined;
   try {
-    const start = performance.now();
-    replication = await replicateWithWebsocketServer<SyncRxDocType, unknown>({
-      collection: client.db.records,
-      replicationIdentifier: 'peer-sync',
-      url,
-      batchSize,
-      live: true,
-    });
-    await replication.awaitInitialReplication();
-    const seconds = (performance.now() - start) / 1000;
-    const count = await client.db.records.count().exec();
-    if (count !== RECORDS) throw new Error(`peer synced ${String(count)} of ${String(RECORDS)} records`);
-    await replication.cancel();
+    const seconds = await timedStockReplication(client.db.records, url, batchSize, RECORDS);
     return { docsPerSec: RECORDS / seconds, bytes: await client.closeAndMeasure() };
   } finally {
-    await replication?.cancel();
     // Removing the database also closes the replication's socket.
     await client.remove();
   }
