@@ -28,7 +28,7 @@ export interface ReplicaBenchResult {
   method: string;
 }
 
-const SIZES = [10_000, 100_000];
+const SIZES = [10_000, 30_000, 100_000];
 const ROUNDS = 3;
 const CHROMIUM = process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium';
 
