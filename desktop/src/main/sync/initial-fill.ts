@@ -36,27 +36,27 @@ export async function fillFromServer(options: InitialFillOptions): Promise<Repli
   let documents = 0;
   // At once, before the first page (which waits while offline): a fill is under way.
   options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
-  const pull = (from: SyncCheckpoint | null) => pullRetryingDrops(options, from, pageSize);
+  const pull = (from: SyncCheckpoint | null) => {
+    const page = pullRetryingDrops(options, from, pageSize);
+    // Read below, but it may fail before it is awaited (while a page is written): not unhandled.
+    page.catch(() => undefined);
+    return page;
+  };
   let next = pull(checkpoint);
-  try {
-    for (;;) {
-      const page = await next;
-      const moved = page.checkpoint !== null && page.checkpoint.seq !== checkpoint?.seq;
-      // An empty page that moved the checkpoint passed records this device may not read: more may follow.
-      if (page.documents.length === 0 && !moved) break;
-      const after = page.checkpoint ?? checkpoint;
-      next = pull(after);
-      // The request goes out on a later turn of the event loop: let it leave before the write
-      // below holds the thread, so that the server reads the next page while this one is written.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (after !== null) documents += fill.writePage(page.documents, after);
-      checkpoint = after;
-      received += page.documents.length;
-      options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
-    }
-  } finally {
-    // The request already on its way has no reader any more.
-    next.catch(() => undefined);
+  for (;;) {
+    const page = await next;
+    const moved = page.checkpoint !== null && page.checkpoint.seq !== checkpoint?.seq;
+    // An empty page that moved the checkpoint passed records this device may not read: more may follow.
+    if (page.documents.length === 0 && !moved) break;
+    const after = page.checkpoint ?? checkpoint;
+    next = pull(after);
+    // The request goes out on a later turn of the event loop: let it leave before the write
+    // below holds the thread, so that the server reads the next page while this one is written.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (after !== null) documents += fill.writePage(page.documents, after);
+    checkpoint = after;
+    received += page.documents.length;
+    options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
   }
   fill.finish();
   return { filled: true, documents };
