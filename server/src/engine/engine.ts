@@ -11,6 +11,7 @@ import {
   PairingUnavailable,
   RevisionConflict,
   type CommitResult,
+  type MemberRow,
   type PendingChange,
   type Store,
   type WorkspaceStore,
@@ -324,7 +325,11 @@ export class CommandEngine {
   }
 
   async permissionsOf(ws: WorkspaceStore, userId: string): Promise<Permissions> {
-    const member = await ws.getMember(userId);
+    return this.permissionsOfMember(ws, await ws.getMember(userId));
+  }
+
+  /** As `permissionsOf`, for a member row the caller has just read (null: not a member). */
+  async permissionsOfMember(ws: WorkspaceStore, member: MemberRow | null): Promise<Permissions> {
     if (!member) return resolvePermissions([], []);
     const needsCustom = member.roles.some((r) => !isBuiltInRole(r));
     return resolvePermissions(member.roles, needsCustom ? await ws.listRoles() : []);

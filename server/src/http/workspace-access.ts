@@ -26,7 +26,9 @@ export async function workspaceAccess(
   const ws = await deps.store.workspace(workspaceId);
   const member = ws ? await ws.getMember(auth.user.id) : null;
   if (!ws || !member) throw notFound('Workspace');
-  const perms = await deps.engine.permissionsOf(ws, auth.user.id);
+  // From the row just read: one membership read per request here (the engine reads it again,
+  // under its lock, before it writes).
+  const perms = await deps.engine.permissionsOfMember(ws, member);
   return {
     ws,
     member,
