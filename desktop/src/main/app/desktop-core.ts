@@ -1,13 +1,13 @@
 import { Subject, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import type {
-  ReplicaFillOutcome,
   AppState,
   DevicePlatform,
   IpcEvent,
   IpcEventChannel,
   PairingLink,
   PairRequest,
+  ReplicaFillOutcome,
   SyncStatusEvent,
 } from '@enclave/shared';
 import { DeviceKeychain, KeychainUnavailableError, type SecretStore } from '../keychain';

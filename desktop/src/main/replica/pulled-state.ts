@@ -36,6 +36,12 @@ export interface PulledLink {
   readonly forkTable: string;
 }
 
+const LINK_COLUMNS = 'link, meta_table AS metaTable, fork_table AS forkTable';
+/** The link of a meta table (`PulledLink`), if a fill made one. */
+export const LINK_OF_META_TABLE_SQL = `SELECT ${LINK_COLUMNS} FROM replica_pulled_links WHERE meta_table = ?`;
+/** The links of a fork table (one per replication a fill prepared). */
+export const LINKS_OF_FORK_TABLE_SQL = `SELECT ${LINK_COLUMNS} FROM replica_pulled_links WHERE fork_table = ?`;
+
 /** The suffix RxDB's meta schema composes a document's meta id with (`itemId|isCheckpoint`). */
 const DOC_META_SUFFIX = '|0';
 

@@ -11,8 +11,10 @@ import { changesIndexOf, columnOfIndex } from './index-columns';
 import {
   PULLED_MARK,
   PULLED_REV,
+  LINK_OF_META_TABLE_SQL,
   replicationMetaCollectionName,
   replicationMetaSchema,
+  type PulledLink,
   type PulledMark,
 } from './pulled-state';
 import type { ReplicaDb } from './replica-file';
@@ -62,6 +64,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     checkpoint: Checkpoint,
   ) => number;
   private readonly finishInTransaction: () => void;
+  private readonly readMetaDoc: { get(id: string): unknown };
   private closed = false;
 
   constructor(
@@ -90,6 +93,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     if (!isCollectionTableName(this.forkTable.name) || !isCollectionTableName(this.metaTable.name)) {
       throw new Error('unexpected table name');
     }
+    this.readMetaDoc = db.prepare(`SELECT doc FROM ${this.metaTable.name} WHERE id = ?`).pluck();
     this.link = this.linkTables();
     const changes = columnOfIndex(this.forkTable.columns, changesIndexOf(forkSchema));
     if (changes === undefined) throw new Error('The replica table has no changes index');
@@ -184,9 +188,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
         'INSERT INTO replica_pulled_links (meta_table, fork_table) VALUES (?, ?) ON CONFLICT (meta_table) DO NOTHING',
       )
       .run(this.metaTable.name, this.forkTable.name);
-    const row = this.db
-      .prepare('SELECT link, fork_table AS forkTable FROM replica_pulled_links WHERE meta_table = ?')
-      .get(this.metaTable.name) as { link: number; forkTable: string };
+    const row = this.db.prepare(LINK_OF_META_TABLE_SQL).get(this.metaTable.name) as PulledLink;
     if (row.forkTable !== this.forkTable.name)
       throw new Error('The replication meta table belongs to another collection');
     return row.link;
@@ -197,8 +199,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   }
 
   private readCheckpoint(id: string): CheckpointDoc<unknown> | undefined {
-    const text = this.db.prepare(`SELECT doc FROM ${this.metaTable.name} WHERE id = ?`).pluck().get(id) as
-      string | undefined;
+    const text = this.readMetaDoc.get(id) as string | undefined;
     return text === undefined
       ? undefined
       : (parseStoredDoc<unknown>(text) as unknown as CheckpointDoc<unknown>);

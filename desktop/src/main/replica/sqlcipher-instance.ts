@@ -29,6 +29,8 @@ import { changesIndexOf, columnOfIndex, type IndexColumn } from './index-columns
 import {
   docIdOfMetaId,
   isPulledState,
+  LINK_OF_META_TABLE_SQL,
+  LINKS_OF_FORK_TABLE_SQL,
   metaIdOf,
   metaTableOf,
   pulledMetaDoc,
@@ -184,11 +186,7 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
 
   /** The link where this table is the meta table, if a fill made one. */
   private pulledLinkAsMeta(): PulledLink | undefined {
-    return this.statements
-      .get(
-        'SELECT link, meta_table AS metaTable, fork_table AS forkTable FROM replica_pulled_links WHERE meta_table = ?',
-      )
-      .get(this.table.name) as PulledLink | undefined;
+    return this.statements.get(LINK_OF_META_TABLE_SQL).get(this.table.name) as PulledLink | undefined;
   }
 
   /** The meta rows a meta table answers for from its fork table: filled, unchanged documents. */
@@ -211,11 +209,7 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
    * the replication still knows the state the server had (an existing meta row is kept).
    */
   private keepPulledMetaOfOverwritten(previous: readonly (RxDocumentData<RxDocType> | undefined)[]): void {
-    const links = this.statements
-      .get(
-        'SELECT link, meta_table AS metaTable, fork_table AS forkTable FROM replica_pulled_links WHERE fork_table = ?',
-      )
-      .all(this.table.name) as PulledLink[];
+    const links = this.statements.get(LINKS_OF_FORK_TABLE_SQL).all(this.table.name) as PulledLink[];
     for (const link of links) {
       const metaTable = metaTableOf(link, this.schema);
       const insert = this.statements.get(insertIfAbsentSql(metaTable));
