@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RxDocumentData, RxJsonSchema } from 'rxdb';
+import { getPrimaryFieldOfPrimaryKey, type RxDocumentData, type RxJsonSchema, type WithDeleted } from 'rxdb';
 import { indexColumnsOf, indexLayoutOf, type IndexColumn } from './index-columns';
 import type { ReplicaDb } from './replica-file';
 
@@ -10,22 +10,43 @@ import type { ReplicaDb } from './replica-file';
  * `replica_catalog` maps each (database, collection, schema version) to its table and records the
  * index layout the table's key columns were computed with.
  */
-const FORMAT_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE replica_catalog (
-     table_name TEXT PRIMARY KEY NOT NULL,
-     database_name TEXT NOT NULL,
-     collection_name TEXT NOT NULL,
-     schema_version INTEGER NOT NULL,
-     index_layout TEXT NOT NULL,
-     UNIQUE (database_name, collection_name, schema_version)
-   ) STRICT`,
+const FORMAT_MIGRATIONS: readonly ((db: ReplicaDb) => void)[] = [
+  (db) =>
+    db.exec(`CREATE TABLE replica_catalog (
+       table_name TEXT PRIMARY KEY NOT NULL,
+       database_name TEXT NOT NULL,
+       collection_name TEXT NOT NULL,
+       schema_version INTEGER NOT NULL,
+       index_layout TEXT NOT NULL,
+       UNIQUE (database_name, collection_name, schema_version)
+     ) STRICT`),
   // The links of filled collections to their replication's meta table (pulled-state.ts). Never
   // reused (AUTOINCREMENT): documents keep the mark of a link after it is gone.
-  `CREATE TABLE replica_pulled_links (
-     link INTEGER PRIMARY KEY AUTOINCREMENT,
-     meta_table TEXT NOT NULL UNIQUE,
-     fork_table TEXT NOT NULL
-   ) STRICT`,
+  (db) =>
+    db.exec(`CREATE TABLE replica_pulled_links (
+       link INTEGER PRIMARY KEY AUTOINCREMENT,
+       meta_table TEXT NOT NULL UNIQUE,
+       fork_table TEXT NOT NULL
+     ) STRICT`),
+  // Rows as `tableDdl` describes them now: compact keys, and the fields held in columns left out
+  // of the stored JSON. Every table is rewritten at once, so that no table of the old layout is
+  // ever written with the new one.
+  (db) => {
+    const tables = db.prepare('SELECT table_name, index_layout FROM replica_catalog').all() as {
+      table_name: string;
+      index_layout: string;
+    }[];
+    // A meta table answers for its fork table's documents, and needs to know their id field.
+    db.exec(`ALTER TABLE replica_pulled_links ADD COLUMN fork_primary_path TEXT NOT NULL DEFAULT ''`);
+    const setPrimaryPath = db.prepare(
+      'UPDATE replica_pulled_links SET fork_primary_path = ? WHERE fork_table = ?',
+    );
+    for (const { table_name: name, index_layout: layout } of tables) {
+      const table = collectionTableOf(name, schemaOfIndexLayout<unknown>(layout));
+      rebuildTable(db, table, parseWholeDocRow);
+      setPrimaryPath.run(table.primaryPath, name);
+    }
+  },
 ];
 
 export function migrateReplicaFormat(db: ReplicaDb): void {
@@ -35,16 +56,28 @@ export function migrateReplicaFormat(db: ReplicaDb): void {
   }
   for (let version = current; version < FORMAT_MIGRATIONS.length; version++) {
     db.transaction(() => {
-      db.exec(FORMAT_MIGRATIONS[version] as string);
+      (FORMAT_MIGRATIONS[version] as (db: ReplicaDb) => void)(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
 }
 
-/** A collection's table: its (safe) name and its index columns. */
+/** A collection's table: its (safe) name, its index columns and the field its ids are in. */
 export interface CollectionTable<RxDocType> {
   readonly name: string;
   readonly columns: readonly IndexColumn<RxDocType>[];
+  readonly primaryPath: string;
+}
+
+export function collectionTableOf<RxDocType>(
+  name: string,
+  schema: RxJsonSchema<RxDocumentData<RxDocType>>,
+): CollectionTable<RxDocType> {
+  return {
+    name,
+    columns: indexColumnsOf(schema),
+    primaryPath: getPrimaryFieldOfPrimaryKey(schema.primaryKey),
+  };
 }
 
 export interface CollectionIdentity {
@@ -70,12 +103,18 @@ export function tableNameOf(identity: CollectionIdentity): string {
   return name;
 }
 
+/**
+ * A document's row. The id, `_deleted`, `_rev` and `_meta.lwt` are columns and are left out of the
+ * stored JSON, as is an empty `_attachments`; `docOfRow` puts them back. Each key column holds a
+ * document's key of one index (index-columns.ts).
+ */
 function tableDdl<RxDocType>(table: CollectionTable<RxDocType>, name = table.name): string {
   const keys = table.columns.map((column) => `, ${column.column} BLOB NOT NULL`).join('');
   return `CREATE TABLE ${name} (
     id TEXT PRIMARY KEY NOT NULL,
     deleted INTEGER NOT NULL,
     lwt REAL NOT NULL,
+    rev TEXT NOT NULL,
     doc TEXT NOT NULL${keys}
   ) STRICT`;
 }
@@ -90,14 +129,21 @@ function indexDdl<RxDocType>(table: CollectionTable<RxDocType>): string[] {
   ];
 }
 
+const ROW_COLUMNS = ['id', 'deleted', 'lwt', 'rev', 'doc'] as const;
+
+/** What a read selects for `docOfRow`, in its order. */
+export const DOC_COLUMNS = ROW_COLUMNS.join(', ');
+
+/** A row as `DOC_COLUMNS` selects it, in raw (array) mode. */
+export type StoredRow = readonly [id: string, deleted: number, lwt: number, rev: string, doc: string];
+
 /**
  * The one write statement: an upsert. Updates have been checked against the current revision
  * before it runs; inserts use it too so that a batch holding the same new id twice behaves like
  * RxDB's memory storage (the later row wins) instead of failing the whole batch.
  */
 export function upsertSql<RxDocType>(table: CollectionTable<RxDocType>): string {
-  const keyNames = table.columns.map((column) => column.column);
-  const names = ['id', 'deleted', 'lwt', 'doc', ...keyNames];
+  const names = [...ROW_COLUMNS, ...table.columns.map((column) => column.column)];
   const updates = names
     .slice(1)
     .map((column) => `${column} = excluded.${column}`)
@@ -108,9 +154,26 @@ export function upsertSql<RxDocType>(table: CollectionTable<RxDocType>): string 
 
 /** An insert that leaves an existing row as it is. */
 export function insertIfAbsentSql<RxDocType>(table: CollectionTable<RxDocType>): string {
-  const names = ['id', 'deleted', 'lwt', 'doc', ...table.columns.map((column) => column.column)];
+  const names = [...ROW_COLUMNS, ...table.columns.map((column) => column.column)];
   return `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
     ON CONFLICT (id) DO NOTHING`;
+}
+
+/** The fields a row holds in columns, which its JSON leaves out. */
+const COLUMN_FIELDS = new Set(['_deleted', '_rev', '_meta', '_attachments']);
+
+/** The JSON a row stores for a document: without what its columns hold. */
+function storedJson<RxDocType>(table: CollectionTable<RxDocType>, doc: RxDocumentData<RxDocType>): string {
+  const source = doc as unknown as Record<string, unknown>;
+  const stored: Record<string, unknown> = {};
+  for (const field in source) {
+    if (field !== table.primaryPath && !COLUMN_FIELDS.has(field)) stored[field] = source[field];
+  }
+  const { lwt: _lwt, ...meta } = doc._meta;
+  if (Object.keys(meta).length > 0) stored._meta = meta;
+  const attachments = doc._attachments as Record<string, unknown> | undefined;
+  if (attachments !== undefined && Object.keys(attachments).length > 0) stored._attachments = attachments;
+  return JSON.stringify(stored);
 }
 
 /** The bound values of `upsertSql` for a document. */
@@ -119,14 +182,55 @@ export function rowValues<RxDocType>(
   id: string,
   doc: RxDocumentData<RxDocType>,
 ): unknown[] {
-  const values: unknown[] = [id, doc._deleted ? 1 : 0, doc._meta.lwt, JSON.stringify(doc)];
+  const values: unknown[] = [id, doc._deleted ? 1 : 0, doc._meta.lwt, doc._rev, storedJson(table, doc)];
   for (const column of table.columns) values.push(column.keyOf(doc));
   return values;
 }
 
-/** Documents are stored as the JSON of RxDB's document data; each read gets its own copy. */
-export function parseStoredDoc<RxDocType>(text: string): RxDocumentData<RxDocType> {
-  return JSON.parse(text) as RxDocumentData<RxDocType>;
+/**
+ * `rowValues` for a document as the server sent it (`WithDeleted`: no `_rev`, `_meta` or
+ * `_attachments`), stored with the given revision and meta fields. The same row as `rowValues`
+ * makes of the whole document, without building that document first: a fill writes many.
+ */
+export function rowValuesOfSent<RxDocType>(
+  table: CollectionTable<RxDocType>,
+  sent: WithDeleted<RxDocType>,
+  state: { readonly rev: string; readonly lwt: number; readonly meta: Readonly<Record<string, unknown>> },
+): unknown[] {
+  const {
+    [table.primaryPath]: id,
+    _deleted: deleted,
+    ...fields
+  } = sent as unknown as Record<string, unknown>;
+  fields._meta = state.meta;
+  const json = JSON.stringify(fields);
+  // Now the document the keys are computed from (`_rev` and `_attachments` are in no index).
+  fields[table.primaryPath] = id;
+  fields._deleted = deleted;
+  fields._meta = { ...state.meta, lwt: state.lwt };
+  const doc = fields as unknown as RxDocumentData<RxDocType>;
+  const values: unknown[] = [id, deleted === true ? 1 : 0, state.lwt, state.rev, json];
+  for (const column of table.columns) values.push(column.keyOf(doc));
+  return values;
+}
+
+/**
+ * The document of a row, whole again: RxDB's document data, each read a fresh copy. A document
+ * always comes back with `_attachments` (RxDB's document data has it).
+ */
+export function docOfRow<RxDocType>(
+  table: CollectionTable<RxDocType>,
+  row: StoredRow,
+): RxDocumentData<RxDocType> {
+  const doc = JSON.parse(row[4]) as Record<string, unknown>;
+  doc[table.primaryPath] = row[0];
+  doc._deleted = row[1] === 1;
+  doc._rev = row[3];
+  const meta = doc._meta as Record<string, unknown> | undefined;
+  if (meta === undefined) doc._meta = { lwt: row[2] };
+  else meta.lwt = row[2];
+  doc._attachments ??= {};
+  return doc as unknown as RxDocumentData<RxDocType>;
 }
 
 interface CatalogRow {
@@ -146,7 +250,7 @@ export function openCollectionTable<RxDocType>(
   identity: CollectionIdentity,
   schema: RxJsonSchema<RxDocumentData<RxDocType>>,
 ): CollectionTable<RxDocType> {
-  const table: CollectionTable<RxDocType> = { name: tableNameOf(identity), columns: indexColumnsOf(schema) };
+  const table = collectionTableOf(tableNameOf(identity), schema);
   const layout = indexLayoutOf(schema);
   db.transaction(() => {
     const row = db
@@ -172,7 +276,7 @@ export function openCollectionTable<RxDocType>(
       throw new Error('Replica table name collision: two collections hash to the same table');
     }
     if (row.index_layout !== layout) {
-      rebuildTable(db, table);
+      rebuildTable(db, table, (stored) => docOfRow(table, stored));
       db.prepare('UPDATE replica_catalog SET index_layout = ? WHERE table_name = ?').run(layout, table.name);
     }
   })();
@@ -181,21 +285,40 @@ export function openCollectionTable<RxDocType>(
 
 const REBUILD_PAGE = 1_000;
 
-/** Recomputes every key column from the stored documents, into a fresh table with fresh indexes. */
-function rebuildTable<RxDocType>(db: ReplicaDb, table: CollectionTable<RxDocType>): void {
+/** Reads a row of the first format, whose JSON held the whole document. */
+function parseWholeDocRow<RxDocType>(row: StoredRow): RxDocumentData<RxDocType> {
+  return JSON.parse(row[4]) as RxDocumentData<RxDocType>;
+}
+
+/**
+ * Rewrites every row into a fresh table with fresh indexes: each document is read back with
+ * `readDoc` (from whatever format the table is in) and written with its keys computed anew.
+ */
+function rebuildTable<RxDocType>(
+  db: ReplicaDb,
+  table: CollectionTable<RxDocType>,
+  readDoc: (row: StoredRow) => RxDocumentData<RxDocType>,
+): void {
   const staging = `${table.name}_rebuild`;
   db.exec(`DROP TABLE IF EXISTS ${staging}`);
   db.exec(tableDdl(table, staging));
+  const columns = new Set(
+    db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table.name) as string[],
+  );
+  // A table of the first format has no rev column: its documents hold their revision.
+  const rev = columns.has('rev') ? 'rev' : `''`;
   const page = db
-    .prepare(`SELECT rowid, id, doc FROM ${table.name} WHERE rowid > ? ORDER BY rowid LIMIT ?`)
+    .prepare(
+      `SELECT rowid, id, deleted, lwt, ${rev}, doc FROM ${table.name} WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+    )
     .raw();
   const insert = db.prepare(upsertSql({ ...table, name: staging }));
   let after = 0;
   for (;;) {
     // Paged rather than iterated: the connection cannot write while a read cursor is open.
-    const rows = page.all(after, REBUILD_PAGE) as [number, string, string][];
-    for (const [, id, text] of rows) {
-      insert.run(...rowValues(table, id, parseStoredDoc<RxDocType>(text)));
+    const rows = page.all(after, REBUILD_PAGE) as [number, ...StoredRow][];
+    for (const [, ...stored] of rows) {
+      insert.run(...rowValues(table, stored[0], readDoc(stored)));
     }
     const last = rows[rows.length - 1];
     if (last === undefined) break;
@@ -204,6 +327,43 @@ function rebuildTable<RxDocType>(db: ReplicaDb, table: CollectionTable<RxDocType
   db.exec(`DROP TABLE ${table.name}`);
   db.exec(`ALTER TABLE ${staging} RENAME TO ${table.name}`);
   for (const ddl of indexDdl(table)) db.exec(ddl);
+}
+
+/**
+ * A schema with just what the index layout records (`indexLayoutOf`): enough to compute a
+ * table's keys and to find its primary key, the last field of every RxDB index.
+ */
+function schemaOfIndexLayout<RxDocType>(layout: string): RxJsonSchema<RxDocumentData<RxDocType>> {
+  type LayoutField = [string, string, number | null, number | null, number | null, number | null];
+  const indexes = JSON.parse(layout) as LayoutField[][];
+  const properties: Record<string, unknown> = {};
+  for (const [path, type, maxLength, minimum, maximum, multipleOf] of indexes.flat()) {
+    const names = path.split('.');
+    let level = properties;
+    for (const name of names.slice(0, -1)) {
+      const object = (level[name] ??= { type: 'object', properties: {} }) as {
+        properties: Record<string, unknown>;
+      };
+      level = object.properties;
+    }
+    const part: Record<string, unknown> = { type };
+    for (const [key, value] of Object.entries({ maxLength, minimum, maximum, multipleOf })) {
+      if (value !== null) part[key] = value;
+    }
+    level[names[names.length - 1] as string] = part;
+  }
+  const lastFields = indexes.map((fields) => fields[fields.length - 1]?.[0]);
+  const primaryKey = lastFields[0];
+  if (primaryKey === undefined || lastFields.some((field) => field !== primaryKey)) {
+    throw new Error('The replica table has an index layout this app cannot read');
+  }
+  return {
+    version: 0,
+    primaryKey,
+    type: 'object',
+    properties,
+    indexes: indexes.map((fields) => fields.map(([path]) => path)),
+  } as unknown as RxJsonSchema<RxDocumentData<RxDocType>>;
 }
 
 /** Drops a collection's table and forgets it in the catalog and in any pulled-state link. */

@@ -1,5 +1,5 @@
 import {
-  getIndexableStringMonad,
+  getIndexMeta,
   getPrimaryFieldOfPrimaryKey,
   getSchemaByObjectPath,
   getStartIndexStringFromLowerBound,
@@ -12,10 +12,11 @@ import {
 /**
  * One RxDB index, stored as a column of the collection's table.
  *
- * The column holds RxDB's own indexable string for the document (`getIndexableStringMonad`:
- * fixed-width, padded fields concatenated in index order), so that a range of the index is a
- * range of the column, with the bounds RxDB's query planner computes. SQL column and index names
- * are positional (`k0`, `k1`, …) and never derived from field names.
+ * The column holds a compact form of RxDB's indexable string for the document (the fields in
+ * index order, each padded to a fixed width — see `compactKeyPart`), ordered exactly as RxDB
+ * orders the padded strings, so that a range of the index is a range of the column, with the
+ * bounds RxDB's query planner computes. SQL column and index names are positional (`k0`, `k1`,
+ * …) and never derived from field names.
  */
 export interface IndexColumn<RxDocType> {
   /** The RxDB index: field paths, in order. */
@@ -63,6 +64,81 @@ export function encodeIndexKey(key: string): Buffer {
   return Buffer.from(bytes);
 }
 
+/*
+ * RxDB pads each string field of an index to its `maxLength` with spaces, so that keys compare
+ * field by field: an id of 36 characters takes 64, a type of 6 takes 40. A key holds each string
+ * part without its padding and with an end mark instead, in an alphabet whose byte order is the
+ * order of the padded strings (which compare as if every string went on in spaces forever):
+ *
+ * - END (0x02) stands for "spaces from here on";
+ * - a character below the space, U+0000–U+001F, sorts below END: 0x01 then 0x10 + its code;
+ * - a space that only more spaces and then such a character follow also sorts below END (the
+ *   padded string is below "all spaces" there): 0x01 0x30;
+ * - any other space is 0x20, above END, and every other character is itself (`encodeIndexKey`),
+ *   above the space.
+ *
+ * Tokens start with 0x01, 0x02 or a byte of 0x20 and up, so no part's key is a prefix of another
+ * and parts concatenate as the padded fields do. Numbers and booleans are fixed width already and
+ * stay as RxDB writes them.
+ */
+const END = '\u0002';
+const LOW_ESCAPE = '\u0001';
+const SPACE_BEFORE_LOW = `${LOW_ESCAPE}0`;
+/** Whether the value holds a code unit with a token of its own: the space or one below it. */
+function needsTokens(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) <= 0x20) return true;
+  return false;
+}
+
+/**
+ * The compact form of a string field's part (see above), from the part as RxDB pads it or from
+ * the field's value: trailing spaces are padding either way.
+ */
+export function compactKeyPart(padded: string): string {
+  let end = padded.length;
+  while (end > 0 && padded.charCodeAt(end - 1) === 0x20) end--;
+  const value = padded.slice(0, end);
+  if (!needsTokens(value)) return value + END;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit > 0x20) {
+      out += value.charAt(i);
+    } else if (unit < 0x20) {
+      out += LOW_ESCAPE + String.fromCharCode(0x10 + unit);
+    } else {
+      // A space: what follows the run decides (the value ends in a character other than a space).
+      let next = i + 1;
+      while (value.charCodeAt(next) === 0x20) next++;
+      out += value.charCodeAt(next) < 0x20 ? SPACE_BEFORE_LOW : ' ';
+    }
+  }
+  return out + END;
+}
+
+/** The key of an index's parts, each as RxDB writes it for its field: strings made compact. */
+function keyOfParts(parts: readonly string[], isString: readonly boolean[]): Buffer {
+  let key = '';
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    key += isString[i] === true ? compactKeyPart(part) : part;
+  }
+  return encodeIndexKey(key);
+}
+
+/**
+ * A field's part of a document's key. A string goes in as its value, unpadded (RxDB's padding
+ * would only be taken off again); a missing one is the empty string, as RxDB has it.
+ */
+function keyPartOf<RxDocType>(field: ReturnType<typeof getIndexMeta<RxDocType>>[number]) {
+  if (field.schemaPart.type !== 'string') return field.getIndexStringPart;
+  const valueOf = field.getValue;
+  return (doc: RxDocumentData<RxDocType>): string => {
+    const value: unknown = valueOf(doc);
+    return compactKeyPart(typeof value === 'string' ? value : '');
+  };
+}
+
 const indexId = (fields: readonly string[]): string => JSON.stringify(fields);
 
 /** The index the changes feed pages through: `[_meta.lwt, primary]`. */
@@ -92,11 +168,15 @@ export function indexColumnsOf<RxDocType>(
   schema: RxJsonSchema<RxDocumentData<RxDocType>>,
 ): IndexColumn<RxDocType>[] {
   return normalizedIndexes(schema).map((fields, position) => {
-    const indexableString = getIndexableStringMonad(schema, fields);
+    const parts = getIndexMeta(schema, fields).map(keyPartOf);
     return {
       fields,
       column: `k${position}`,
-      keyOf: (doc) => encodeIndexKey(indexableString(doc)),
+      keyOf: (doc) => {
+        let key = '';
+        for (const part of parts) key += part(doc);
+        return encodeIndexKey(key);
+      },
     };
   });
 }
@@ -126,14 +206,24 @@ export function columnOfIndex<RxDocType>(
   return columns.find((column) => indexId(column.fields) === wanted);
 }
 
-/** The column range of a query plan, from RxDB's own bound strings. */
+/**
+ * The column range of a query plan: RxDB's own bound strings, field by field, in the columns'
+ * compact form.
+ */
 export function keyRangeOf<RxDocType>(
   schema: RxJsonSchema<RxDocumentData<RxDocType>>,
   plan: RxQueryPlan,
 ): KeyRange {
+  const fields = plan.index;
+  const isString = fields.map((field) => getSchemaByObjectPath(schema, field).type === 'string');
+  const bound = (boundOf: typeof getStartIndexStringFromLowerBound, values: RxQueryPlan['startKeys']) =>
+    keyOfParts(
+      fields.map((field, i) => boundOf(schema, [field], [values[i]])),
+      isString,
+    );
   return {
-    lower: encodeIndexKey(getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys)),
-    upper: encodeIndexKey(getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys)),
+    lower: bound(getStartIndexStringFromLowerBound, plan.startKeys),
+    upper: bound(getStartIndexStringFromUpperBound, plan.endKeys),
     inclusiveLower: plan.inclusiveStart,
     inclusiveUpper: plan.inclusiveEnd,
   };

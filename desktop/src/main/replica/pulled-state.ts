@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getRxReplicationMetaInstanceSchema, type RxDocumentData, type RxJsonSchema } from 'rxdb';
-import type { CollectionTable } from './collection-table';
-import { indexColumnsOf } from './index-columns';
+import { collectionTableOf, type CollectionTable } from './collection-table';
 
 /**
  * Replication metadata that is not stored twice.
@@ -34,9 +33,12 @@ export interface PulledLink {
   readonly link: number;
   readonly metaTable: string;
   readonly forkTable: string;
+  /** The field of the fork's documents that holds their id. */
+  readonly forkPrimaryPath: string;
 }
 
-const LINK_COLUMNS = 'link, meta_table AS metaTable, fork_table AS forkTable';
+const LINK_COLUMNS =
+  'link, meta_table AS metaTable, fork_table AS forkTable, fork_primary_path AS forkPrimaryPath';
 /** The link of a meta table (`PulledLink`), if a fill made one. */
 export const LINK_OF_META_TABLE_SQL = `SELECT ${LINK_COLUMNS} FROM replica_pulled_links WHERE meta_table = ?`;
 /** The links of a fork table (one per replication a fill prepared). */
@@ -104,5 +106,10 @@ export function metaTableOf<RxDocType>(
   link: PulledLink,
   forkSchema: RxJsonSchema<RxDocumentData<RxDocType>>,
 ): CollectionTable<unknown> {
-  return { name: link.metaTable, columns: indexColumnsOf(replicationMetaSchema(forkSchema)) };
+  return collectionTableOf(link.metaTable, replicationMetaSchema(forkSchema));
+}
+
+/** The fork table of a link, as far as reading its documents goes (no key columns). */
+export function forkTableOf(link: PulledLink): CollectionTable<unknown> {
+  return { name: link.forkTable, columns: [], primaryPath: link.forkPrimaryPath };
 }

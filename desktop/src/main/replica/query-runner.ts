@@ -8,7 +8,7 @@ import {
   type RxJsonSchema,
   type RxStorageCountResult,
 } from 'rxdb';
-import { parseStoredDoc, type CollectionTable } from './collection-table';
+import { DOC_COLUMNS, docOfRow, type CollectionTable, type StoredRow } from './collection-table';
 import { columnOfIndex, keyRangeOf, type IndexColumn } from './index-columns';
 import type { ReplicaDb } from './replica-file';
 import type { StatementCache } from './statement-cache';
@@ -76,13 +76,14 @@ export class QueryRunner<RxDocType> {
 
   query(prepared: PreparedQuery<RxDocType>): RxDocumentData<RxDocType>[] {
     const { select, matches, compare } = this.compiled(prepared);
-    const statement = this.statements.values<string>(select.sql);
+    const statement = this.statements.rows<StoredRow>(select.sql);
+    const read = (row: StoredRow) => docOfRow(this.table, row);
     const skip = skipOf(prepared);
     const limit = limitOf(prepared);
 
     if (matches === undefined) {
       // range-limit: the SQL answers the query whole.
-      return statement.all(...select.params).map(parseStoredDoc<RxDocType>);
+      return statement.all(...select.params).map(read);
     }
 
     if (compare === undefined) {
@@ -91,8 +92,8 @@ export class QueryRunner<RxDocType> {
       const found: RxDocumentData<RxDocType>[] = [];
       if (wanted <= 0) return found;
       // Leaving the loop early finalises the cursor, so the rest of the range is never read.
-      for (const text of statement.iterate(...select.params)) {
-        const doc = parseStoredDoc<RxDocType>(text);
+      for (const row of statement.iterate(...select.params)) {
+        const doc = read(row);
         if (!matches(doc)) continue;
         found.push(doc);
         if (found.length >= wanted) break;
@@ -103,7 +104,7 @@ export class QueryRunner<RxDocType> {
     // range-filter-sort.
     const docs = statement
       .all(...select.params)
-      .map(parseStoredDoc<RxDocType>)
+      .map(read)
       .filter((doc) => matches(doc));
     docs.sort(compare);
     return docs.slice(skip, skip + limit);
@@ -164,7 +165,7 @@ export class QueryRunner<RxDocType> {
     const plan = prepared.queryPlan;
     const column = this.columnOf(plan.index);
     const range = this.rangeOf(prepared, column);
-    const from = `SELECT doc FROM ${this.table.name} WHERE ${range.where}`;
+    const from = `SELECT ${DOC_COLUMNS} FROM ${this.table.name} WHERE ${range.where}`;
     if (!plan.sortSatisfiedByIndex) {
       return { strategy: 'range-filter-sort', sql: from, params: range.params };
     }

@@ -2,8 +2,11 @@ import { fillWithDefaultSettings, now, type RxDocumentData, type RxJsonSchema, t
 import {
   isCollectionTableName,
   openCollectionTable,
-  parseStoredDoc,
+  DOC_COLUMNS,
+  docOfRow,
+  type StoredRow,
   rowValues,
+  rowValuesOfSent,
   upsertSql,
   type CollectionTable,
 } from './collection-table';
@@ -93,14 +96,14 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     if (!isCollectionTableName(this.forkTable.name) || !isCollectionTableName(this.metaTable.name)) {
       throw new Error('unexpected table name');
     }
-    this.readMetaDoc = db.prepare(`SELECT doc FROM ${this.metaTable.name} WHERE id = ?`).pluck();
+    this.readMetaDoc = db.prepare(`SELECT ${DOC_COLUMNS} FROM ${this.metaTable.name} WHERE id = ?`).raw();
     this.link = this.linkTables();
     const changes = columnOfIndex(this.forkTable.columns, changesIndexOf(forkSchema));
     if (changes === undefined) throw new Error('The replica table has no changes index');
-    const newestSql = `SELECT doc FROM ${this.forkTable.name} ORDER BY ${changes.column} DESC LIMIT 1`;
+    const newestSql = `SELECT ${DOC_COLUMNS} FROM ${this.forkTable.name} ORDER BY ${changes.column} DESC LIMIT 1`;
     const upsertFork = db.prepare(upsertSql(this.forkTable));
     const readForkRevs = db.prepare(
-      `SELECT id, json_extract(doc, '$._rev') AS rev FROM ${this.forkTable.name}
+      `SELECT id, rev FROM ${this.forkTable.name}
        WHERE id IN (SELECT value FROM json_each(?))`,
     );
     const upsertMeta = db.prepare(upsertSql(this.metaTable));
@@ -123,13 +126,8 @@ export class ReplicaFill<RxDocType, Checkpoint> {
           if (previousRev === undefined && doc._deleted) continue;
           const rev = previousRev === undefined ? PULLED_REV : nextRev(previousRev);
           const mark: PulledMark = { link: this.link, rev };
-          const stored = {
-            ...doc,
-            _rev: rev,
-            _meta: { lwt, [PULLED_MARK]: mark },
-            _attachments: {},
-          } as unknown as RxDocumentData<RxDocType>;
-          upsertFork.run(...rowValues(this.forkTable, id, stored));
+          const meta = { [PULLED_MARK]: mark };
+          upsertFork.run(...rowValuesOfSent(this.forkTable, doc, { rev, lwt, meta }));
           written++;
         }
         this.writeCheckpoint(upsertMeta, DOWN, 'down', checkpoint, lwt);
@@ -138,8 +136,8 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     );
 
     this.finishInTransaction = db.transaction(() => {
-      const newestText = db.prepare(newestSql).pluck().get() as string | undefined;
-      const newest = newestText === undefined ? undefined : parseStoredDoc<RxDocType>(newestText);
+      const newestRow = db.prepare(newestSql).raw().get() as StoredRow | undefined;
+      const newest = newestRow === undefined ? undefined : docOfRow(this.forkTable, newestRow);
       // The fork's own checkpoint after the newest filled document: the upstream starts past them.
       const up =
         newest === undefined
@@ -185,9 +183,10 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   private linkTables(): number {
     this.db
       .prepare(
-        'INSERT INTO replica_pulled_links (meta_table, fork_table) VALUES (?, ?) ON CONFLICT (meta_table) DO NOTHING',
+        `INSERT INTO replica_pulled_links (meta_table, fork_table, fork_primary_path) VALUES (?, ?, ?)
+         ON CONFLICT (meta_table) DO NOTHING`,
       )
-      .run(this.metaTable.name, this.forkTable.name);
+      .run(this.metaTable.name, this.forkTable.name, this.forkTable.primaryPath);
     const row = this.db.prepare(LINK_OF_META_TABLE_SQL).get(this.metaTable.name) as PulledLink;
     if (row.forkTable !== this.forkTable.name)
       throw new Error('The replication meta table belongs to another collection');
@@ -199,10 +198,10 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   }
 
   private readCheckpoint(id: string): CheckpointDoc<unknown> | undefined {
-    const text = this.readMetaDoc.get(id) as string | undefined;
-    return text === undefined
+    const row = this.readMetaDoc.get(id) as StoredRow | undefined;
+    return row === undefined
       ? undefined
-      : (parseStoredDoc<unknown>(text) as unknown as CheckpointDoc<unknown>);
+      : (docOfRow(this.metaTable, row) as unknown as CheckpointDoc<unknown>);
   }
 
   /** A checkpoint row as RxDB's `setCheckpoint` writes it (RxDB's later writes build on it). */

@@ -20,7 +20,9 @@ import {
 import {
   dropCollectionTable,
   insertIfAbsentSql,
-  parseStoredDoc,
+  DOC_COLUMNS,
+  docOfRow,
+  type StoredRow,
   rowValues,
   upsertSql,
   type CollectionTable,
@@ -32,6 +34,7 @@ import {
   LINK_OF_META_TABLE_SQL,
   LINKS_OF_FORK_TABLE_SQL,
   metaIdOf,
+  forkTableOf,
   metaTableOf,
   pulledMetaDoc,
   type PulledLink,
@@ -193,13 +196,16 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
   private pulledMetaDocs(link: PulledLink, metaIds: readonly string[]): RxDocumentData<unknown>[] {
     const docIds = metaIds.map(docIdOfMetaId).filter((id): id is string => id !== undefined);
     if (docIds.length === 0) return [];
+    const forkTable = forkTableOf(link);
     const rows = this.statements
-      .get(`SELECT id, doc FROM ${link.forkTable} WHERE id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(docIds)) as { id: string; doc: string }[];
+      .rows<StoredRow>(
+        `SELECT ${DOC_COLUMNS} FROM ${link.forkTable} WHERE id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(docIds));
     const docs: RxDocumentData<unknown>[] = [];
     for (const row of rows) {
-      const doc = parseStoredDoc<unknown>(row.doc);
-      if (isPulledState(doc, link.link)) docs.push(pulledMetaDoc(doc, row.id));
+      const doc = docOfRow(forkTable, row);
+      if (isPulledState(doc, link.link)) docs.push(pulledMetaDoc(doc, row[0]));
     }
     return docs;
   }
@@ -246,9 +252,11 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
   private readByIds(ids: readonly string[]): RxDocumentData<RxDocType>[] {
     if (ids.length === 0) return [];
     return this.statements
-      .values<string>(`SELECT doc FROM ${this.table.name} WHERE id IN (SELECT value FROM json_each(?))`)
+      .rows<StoredRow>(
+        `SELECT ${DOC_COLUMNS} FROM ${this.table.name} WHERE id IN (SELECT value FROM json_each(?))`,
+      )
       .all(JSON.stringify(ids))
-      .map(parseStoredDoc<RxDocType>);
+      .map((row) => docOfRow(this.table, row));
   }
 
   async query(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageQueryResult<RxDocType>> {
@@ -278,9 +286,9 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
     this.assertUsable();
     const { sql, params } = this.changesSince(limit, checkpoint);
     const documents = this.statements
-      .values<string>(sql)
+      .rows<StoredRow>(sql)
       .all(...params)
-      .map(parseStoredDoc<RxDocType>);
+      .map((row) => docOfRow(this.table, row));
     const last = documents[documents.length - 1];
     return {
       documents,
@@ -308,7 +316,7 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
     checkpoint: RxStorageDefaultCheckpoint | undefined,
   ): { sql: string; params: unknown[] } {
     const column = this.changesColumn.column;
-    const from = `SELECT doc FROM ${this.table.name}`;
+    const from = `SELECT ${DOC_COLUMNS} FROM ${this.table.name}`;
     if (checkpoint === undefined) return { sql: `${from} ORDER BY ${column} LIMIT ?`, params: [limit] };
     // A stand-in document with just the two indexed fields.
     const position = this.changesColumn.keyOf({

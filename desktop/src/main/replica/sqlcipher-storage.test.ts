@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { fillWithDefaultSettings, type RxDocumentData } from 'rxdb';
+import { fillWithDefaultSettings, getIndexableStringMonad, type RxDocumentData } from 'rxdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tableNameOf } from './collection-table';
+import { encodeIndexKey, indexLayoutOf } from './index-columns';
 import { openReplicaDatabase } from './replica-file';
 import { getRxStorageSqlcipher } from './sqlcipher-storage';
 import {
@@ -213,5 +215,90 @@ describe('count and cleanup', () => {
     expect(await instance.cleanup(1_000)).toBe(false);
     expect(await instance.cleanup(1_000)).toBe(true);
     expect(await instance.count(prepared(SCHEMA, { selector: {} }))).toEqual({ count: 0, mode: 'fast' });
+  });
+});
+
+describe('row format', () => {
+  // `[_deleted, address.city, id]` padded: the flag, then city and id at their maxLength of 40.
+  const PADDED_CITY_KEY = 1 + 40 + 40;
+
+  it('stores what the columns hold once: not in the JSON, and keys without their padding', async () => {
+    const instance = await open();
+    const doc = { ...stored(human(7)), _meta: { lwt: 1_700_000_000_000.25, other: 'kept' } };
+    await instance.bulkWrite([{ document: doc }], 'x');
+    const db = otherConnection();
+    try {
+      const row = db
+        .prepare(`SELECT id, deleted, lwt, rev, doc, length(k0) AS k0 FROM ${instance.internals.tableName}`)
+        .get() as { id: string; rev: string; lwt: number; doc: string; k0: number };
+      expect(row).toMatchObject({ id: 'h0007', rev: doc._rev, lwt: doc._meta.lwt });
+      const json = JSON.parse(row.doc) as Record<string, unknown>;
+      for (const field of ['id', '_rev', '_deleted', '_attachments']) expect(json).not.toHaveProperty(field);
+      expect(json._meta).toEqual({ other: 'kept' });
+      // `[_deleted, name, id]`: "0", "Margaret" and its end mark, "h0007" and its end mark.
+      expect(row.k0).toBe(1 + 9 + 6);
+    } finally {
+      db.close();
+    }
+    expect(await instance.findDocumentsById(['h0007'], false)).toEqual([doc]);
+  });
+
+  it('rewrites a replica of the earlier format when it opens: same documents, same answers', async () => {
+    // A replica as format 2 left it: whole documents as JSON, keys padded to their full width.
+    const db = otherConnection();
+    const table = tableNameOf({ databaseName: 'db', collectionName: 'humans', schemaVersion: 0 });
+    const indexes = (SCHEMA.indexes ?? []).map((index) => (typeof index === 'string' ? [index] : [...index]));
+    const docs = Array.from({ length: 40 }, (_, i) => stored(human(i), { deleted: i === 3 }));
+    db.exec(`CREATE TABLE replica_catalog (table_name TEXT PRIMARY KEY NOT NULL, database_name TEXT NOT NULL,
+      collection_name TEXT NOT NULL, schema_version INTEGER NOT NULL, index_layout TEXT NOT NULL,
+      UNIQUE (database_name, collection_name, schema_version)) STRICT`);
+    db.exec(`CREATE TABLE replica_pulled_links (link INTEGER PRIMARY KEY AUTOINCREMENT,
+      meta_table TEXT NOT NULL UNIQUE, fork_table TEXT NOT NULL) STRICT`);
+    const keys = indexes.map((_, i) => `k${String(i)}`);
+    db.exec(`CREATE TABLE ${table} (id TEXT PRIMARY KEY NOT NULL, deleted INTEGER NOT NULL, lwt REAL NOT NULL,
+      doc TEXT NOT NULL, ${keys.map((k) => `${k} BLOB NOT NULL`).join(', ')}) STRICT`);
+    for (const k of keys) db.exec(`CREATE INDEX ${table}_${k} ON ${table} (${k})`);
+    db.prepare('INSERT INTO replica_catalog VALUES (?, ?, ?, ?, ?)').run(
+      table,
+      'db',
+      'humans',
+      0,
+      indexLayoutOf(SCHEMA),
+    );
+    db.prepare('INSERT INTO replica_pulled_links (meta_table, fork_table) VALUES (?, ?)').run(
+      'rx_meta',
+      table,
+    );
+    const keyFunctions = indexes.map((fields) => getIndexableStringMonad(SCHEMA, fields));
+    const insert = db.prepare(`INSERT INTO ${table} VALUES (?, ?, ?, ?, ${keys.map(() => '?').join(', ')})`);
+    for (const doc of docs) {
+      const padded = keyFunctions.map((keyOf) => encodeIndexKey(keyOf(doc)));
+      insert.run(doc.id, doc._deleted ? 1 : 0, doc._meta.lwt, JSON.stringify(doc), ...padded);
+    }
+    db.pragma('user_version = 2');
+    expect(db.prepare(`SELECT max(length(k3)) FROM ${table}`).pluck().get()).toBe(PADDED_CITY_KEY);
+
+    const instance = await open();
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      // The longest: "Berlin" and an id of five characters, each with its end mark.
+      expect(db.prepare(`SELECT max(length(k3)) FROM ${table}`).pluck().get()).toBe(1 + 7 + 6);
+      expect(db.prepare('SELECT fork_primary_path FROM replica_pulled_links').pluck().get()).toBe('id');
+      expect(db.prepare(`SELECT doc FROM ${table} WHERE id = 'h0001'`).pluck().get()).not.toMatch(/"id"/);
+    } finally {
+      db.close();
+    }
+    expect(
+      await instance.findDocumentsById(
+        docs.map((doc) => doc.id),
+        true,
+      ),
+    ).toEqual(docs);
+    const inOslo = await instance.query(
+      prepared(SCHEMA, { selector: { _deleted: false, 'address.city': 'Oslo' }, sort: [{ id: 'asc' }] }),
+    );
+    const want = docs.filter((doc) => !doc._deleted && doc.address.city === 'Oslo').map((doc) => doc.id);
+    expect(want.length).toBeGreaterThan(3);
+    expect(inOslo.documents.map((doc) => doc.id)).toEqual(want);
   });
 });

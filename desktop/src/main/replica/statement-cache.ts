@@ -8,17 +8,18 @@ type Statement<Result> = Database.Statement<unknown[], Result>;
  * every call otherwise; the set of texts an instance builds is small (a few per index column).
  */
 export class StatementCache {
-  private readonly rows = new Map<string, Statement<unknown>>();
+  private readonly objects = new Map<string, Statement<unknown>>();
   private readonly plucked = new Map<string, Statement<unknown>>();
+  private readonly raw = new Map<string, Statement<unknown>>();
 
   constructor(private readonly db: ReplicaDb) {}
 
   /** A statement returning row objects (or nothing). */
   get(sql: string): Statement<unknown> {
-    let statement = this.rows.get(sql);
+    let statement = this.objects.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare(sql);
-      this.rows.set(sql, statement);
+      this.objects.set(sql, statement);
     }
     return statement;
   }
@@ -36,8 +37,19 @@ export class StatementCache {
     return statement as Statement<Value>;
   }
 
+  /** A statement returning each row as an array of its columns, typed by the caller as `Row`. */
+  rows<Row>(sql: string): Statement<Row> {
+    let statement = this.raw.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql).raw();
+      this.raw.set(sql, statement);
+    }
+    return statement as Statement<Row>;
+  }
+
   clear(): void {
-    this.rows.clear();
+    this.objects.clear();
     this.plucked.clear();
+    this.raw.clear();
   }
 }
