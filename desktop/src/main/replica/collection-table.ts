@@ -202,7 +202,7 @@ export function rowValuesOfSent<RxDocType>(
     _deleted: deleted,
     ...fields
   } = sent as unknown as Record<string, unknown>;
-  fields._meta = state.meta;
+  if (Object.keys(state.meta).length > 0) fields._meta = state.meta;
   const json = JSON.stringify(fields);
   // Now the document the keys are computed from (`_rev` and `_attachments` are in no index).
   fields[table.primaryPath] = id;

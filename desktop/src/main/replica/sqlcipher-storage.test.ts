@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fillWithDefaultSettings, getIndexableStringMonad, type RxDocumentData } from 'rxdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tableNameOf } from './collection-table';
+import { collectionTableOf, rowValues, rowValuesOfSent, tableNameOf } from './collection-table';
 import { encodeIndexKey, indexLayoutOf } from './index-columns';
 import { openReplicaDatabase } from './replica-file';
 import { getRxStorageSqlcipher } from './sqlcipher-storage';
@@ -241,6 +241,20 @@ describe('row format', () => {
       db.close();
     }
     expect(await instance.findDocumentsById(['h0007'], false)).toEqual([doc]);
+  });
+
+  it('makes the same row of a sent document as of the whole document it stands for', () => {
+    const table = collectionTableOf<Human>('rx_test', SCHEMA);
+    for (const [i, meta] of [
+      [1, {}],
+      [2, { pulled: { link: 3, rev: '1-pulled' } }],
+    ] as const) {
+      const sent = { ...human(i), _deleted: i === 2 };
+      const whole = { ...sent, _rev: '1-x', _meta: { ...meta, lwt: 1_700_000_000_000.5 }, _attachments: {} };
+      expect(rowValuesOfSent(table, sent, { rev: '1-x', lwt: 1_700_000_000_000.5, meta })).toEqual(
+        rowValues(table, sent.id, whole),
+      );
+    }
   });
 
   it('rewrites a replica of the earlier format when it opens: same documents, same answers', async () => {
