@@ -159,38 +159,26 @@ export function insertIfAbsentSql<RxDocType>(table: CollectionTable<RxDocType>):
     ON CONFLICT (id) DO NOTHING`;
 }
 
-/** The fields a row holds in columns, which its JSON leaves out. */
-const COLUMN_FIELDS = new Set(['_deleted', '_rev', '_meta', '_attachments']);
-
-/** The JSON a row stores for a document: without what its columns hold. */
-function storedJson<RxDocType>(table: CollectionTable<RxDocType>, doc: RxDocumentData<RxDocType>): string {
-  const source = doc as unknown as Record<string, unknown>;
-  const stored: Record<string, unknown> = {};
-  for (const field in source) {
-    if (field !== table.primaryPath && !COLUMN_FIELDS.has(field)) stored[field] = source[field];
-  }
-  const { lwt: _lwt, ...meta } = doc._meta;
-  if (Object.keys(meta).length > 0) stored._meta = meta;
-  const attachments = doc._attachments as Record<string, unknown> | undefined;
-  if (attachments !== undefined && Object.keys(attachments).length > 0) stored._attachments = attachments;
-  return JSON.stringify(stored);
-}
-
-/** The bound values of `upsertSql` for a document. */
+/**
+ * The bound values of `upsertSql` for a document: its RxDB fields split off into the columns, the
+ * rest stored as `rowValuesOfSent` stores a sent document (a non-empty `_attachments` kept).
+ */
 export function rowValues<RxDocType>(
   table: CollectionTable<RxDocType>,
-  id: string,
   doc: RxDocumentData<RxDocType>,
 ): unknown[] {
-  const values: unknown[] = [id, doc._deleted ? 1 : 0, doc._meta.lwt, doc._rev, storedJson(table, doc)];
-  for (const column of table.columns) values.push(column.keyOf(doc));
-  return values;
+  const { _rev: rev, _meta, _attachments: attachments, ...sent } = doc as unknown as Record<string, unknown>;
+  const { lwt, ...meta } = _meta as RxDocumentData<RxDocType>['_meta'];
+  if (attachments !== undefined && Object.keys(attachments as object).length > 0)
+    sent._attachments = attachments;
+  return rowValuesOfSent(table, sent as unknown as WithDeleted<RxDocType>, { rev: rev as string, lwt, meta });
 }
 
 /**
- * `rowValues` for a document as the server sent it (`WithDeleted`: no `_rev`, `_meta` or
- * `_attachments`), stored with the given revision and meta fields. The same row as `rowValues`
- * makes of the whole document, without building that document first: a fill writes many.
+ * The row of a document as the server sent it (`WithDeleted`: no `_rev`, `_meta` or
+ * `_attachments`), stored with the given revision and meta fields. The JSON leaves out what the
+ * columns hold (the id, `_deleted`, `_rev`, `_meta.lwt`) and an empty `_meta`. A fill calls this
+ * directly, without building the whole document first: it writes many.
  */
 export function rowValuesOfSent<RxDocType>(
   table: CollectionTable<RxDocType>,
@@ -318,7 +306,7 @@ function rebuildTable<RxDocType>(
     // Paged rather than iterated: the connection cannot write while a read cursor is open.
     const rows = page.all(after, REBUILD_PAGE) as [number, ...StoredRow][];
     for (const [, ...stored] of rows) {
-      insert.run(...rowValues(table, stored[0], readDoc(stored)));
+      insert.run(...rowValues(table, readDoc(stored)));
     }
     const last = rows[rows.length - 1];
     if (last === undefined) break;

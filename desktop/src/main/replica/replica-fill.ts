@@ -223,7 +223,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
       _meta: { lwt },
       _rev: previous?._rev === undefined ? PULLED_REV : nextRev(previous._rev),
     } as RxDocumentData<unknown>;
-    upsert.run(...rowValues(this.metaTable, id, doc));
+    upsert.run(...rowValues(this.metaTable, doc));
   }
 }
 

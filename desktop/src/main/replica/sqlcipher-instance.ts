@@ -33,7 +33,6 @@ import {
   isPulledState,
   LINK_OF_META_TABLE_SQL,
   LINKS_OF_FORK_TABLE_SQL,
-  metaIdOf,
   forkTableOf,
   metaTableOf,
   pulledMetaDoc,
@@ -182,7 +181,7 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
     this.keepPulledMetaOfOverwritten(written.map((row) => current.get(this.idOf(row.document))));
     const upsert = this.statements.get(this.upsertSql);
     for (const row of written) {
-      upsert.run(...rowValues(this.table, this.idOf(row.document), row.document));
+      upsert.run(...rowValues(this.table, row.document));
     }
     return categorized;
   }
@@ -222,7 +221,7 @@ export class SqlcipherStorageInstance<RxDocType> implements RxStorageInstance<
       for (const doc of previous) {
         if (doc === undefined || !isPulledState(doc, link.link)) continue;
         const docId = this.idOf(doc);
-        insert.run(...rowValues(metaTable, metaIdOf(docId), pulledMetaDoc(doc, docId)));
+        insert.run(...rowValues(metaTable, pulledMetaDoc(doc, docId)));
       }
     }
   }

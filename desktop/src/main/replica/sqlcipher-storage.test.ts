@@ -252,7 +252,7 @@ describe('row format', () => {
       const sent = { ...human(i), _deleted: i === 2 };
       const whole = { ...sent, _rev: '1-x', _meta: { ...meta, lwt: 1_700_000_000_000.5 }, _attachments: {} };
       expect(rowValuesOfSent(table, sent, { rev: '1-x', lwt: 1_700_000_000_000.5, meta })).toEqual(
-        rowValues(table, sent.id, whole),
+        rowValues(table, whole),
       );
     }
   });
