@@ -3,6 +3,8 @@
  *
  *   out/main.cjs      main process: src/main/electron/main.ts and everything it imports, bundled;
  *                     only Electron and the two native modules stay outside, loaded at run time
+ *   out/fill-worker.cjs  the replica fill's worker thread (src/main/replica/fill-worker.ts), which
+ *                     main starts from beside itself; bundled the same way
  *   out/preload.cjs   the preload: bundled whole, requiring nothing but `electron` — a sandboxed
  *                     preload's `require` knows no other module
  *   out/renderer/     the renderer, built by Vite with desktop/vite.config.ts
@@ -64,6 +66,7 @@ async function bundle(
     legalComments: 'none',
     tsconfig: join(desktopDir, 'tsconfig.json'),
     define: {
+      ...(nodeBuiltins ? { 'import.meta.url': 'importMetaUrl' } : {}),
       'process.env.NODE_ENV': '"production"',
       // ws tries two optional native add-ons in a try/catch; the app ships neither, so the
       // attempts are compiled out rather than left as requires that fail at run time.
@@ -71,6 +74,8 @@ async function bundle(
       'process.env.WS_NO_UTF_8_VALIDATE': '"1"',
     },
     external: [...allowed],
+    // The Node bundles are CommonJS: `import.meta.url` is the bundle's own file (see the shim).
+    inject: nodeBuiltins ? [join(desktopDir, 'scripts/import-meta.ts')] : [],
     ...options,
   });
   if (result.metafile === undefined) throw new BuildError(`${name}: esbuild returned no metafile to check`);
@@ -168,6 +173,17 @@ async function main(): Promise<void> {
       true,
     ),
     bundle(
+      'fill-worker',
+      {
+        entryPoints: [join(srcDir, 'main/replica/fill-worker.ts')],
+        outfile: join(outDir, 'fill-worker.cjs'),
+        platform: 'node',
+        target: 'node22',
+      },
+      MAIN_EXTERNALS,
+      true,
+    ),
+    bundle(
       'preload',
       {
         entryPoints: [join(srcDir, 'preload/preload.ts')],
@@ -182,7 +198,7 @@ async function main(): Promise<void> {
   ]);
   if (!values['skip-renderer']) await buildRenderer(outDir);
 
-  for (const file of ['main.cjs', 'preload.cjs', 'renderer/index.html']) {
+  for (const file of ['main.cjs', 'fill-worker.cjs', 'preload.cjs', 'renderer/index.html']) {
     const path = join(outDir, file);
     if (existsSync(path))
       console.log(`  ${relative(process.cwd(), path)}  ${(statSync(path).size / 1024).toFixed(1)} KiB`);

@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ipcInvoke, REPLICA_STORAGE_CHANNEL } from '@enclave/shared';
 import { RENDERER_CSP } from '../../desktop/src/common/csp';
+import { createUser, createWorkspace, startTestServer } from '../../server/src/test-support/test-server';
+import { createPairing } from '../../server/src/test-support/test-devices';
 
 /**
  * The built main process (out/main.cjs, made by desktop/scripts/build.ts) run in Node against a
@@ -393,4 +395,51 @@ describe('out/main.cjs, a second instance', () => {
     expect(fake.calls.invokeHandlers.size).toBe(0);
     expect(fake.electron.app.listenerCount('second-instance')).toBe(0);
   });
+});
+
+describe('out/main.cjs, paired with a real server', () => {
+  it('fills its replica on the worker thread it starts from beside itself (out/fill-worker.cjs)', async () => {
+    // In the bundle the worker can only be out/fill-worker.cjs: it has no TypeScript to fall back on.
+    const t = await startTestServer();
+    const fake = fakeElectron(join(work, 'paired'), { singleInstance: true });
+    const trusted = { senderFrame: { url: APP_PAGE, parent: null }, sender: new FakeContents() };
+    const invoke = async (channel: string, request: unknown) => {
+      const answer = (await fake.calls.invokeHandlers.get(channel)?.(trusted, request)) as {
+        ok: boolean;
+        value?: unknown;
+        error?: unknown;
+      };
+      expect(answer.ok, JSON.stringify(answer.error)).toBe(true);
+      return answer.value;
+    };
+    try {
+      const owner = await createUser(t, { name: 'Bundle Owner' });
+      const workspaceId = await createWorkspace(owner, 'Bundle');
+      for (let i = 0; i < 5; i++) {
+        const res = await owner.post(`/api/v1/workspaces/${workspaceId}/records`, {
+          type: 'client',
+          data: { name: `Client ${String(i)}`, status: 'lead' },
+        });
+        expect(res.status, res.text).toBe(201);
+      }
+      const { code } = await createPairing(owner, workspaceId);
+      mkdirSync(join(work, 'paired'));
+      loadMain(fake.electron);
+      fake.ready();
+      await vi.waitFor(async () => {
+        expect(((await invoke('app:state', {})) as { kind: string }).kind).toBe('unpaired');
+      });
+      await invoke('pairing:pair', { serverUrl: t.url, code, deviceName: 'Bundle laptop' });
+      await vi.waitFor(async () => {
+        expect(((await invoke('sync:status', {})) as { status: string }).status).toBe('online');
+      });
+      expect(await invoke('replica:fill', {})).toEqual({ filled: true, documents: 5 });
+    } finally {
+      fake.electron.app.emit('before-quit', { preventDefault: () => undefined });
+      await vi.waitFor(() => {
+        expect(fake.calls.quit).toBe(1);
+      });
+      await t.close();
+    }
+  }, 30_000);
 });

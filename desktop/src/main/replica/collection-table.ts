@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { getPrimaryFieldOfPrimaryKey, type RxDocumentData, type RxJsonSchema, type WithDeleted } from 'rxdb';
 import { indexColumnsOf, indexLayoutOf, type IndexColumn } from './index-columns';
 import type { ReplicaDb } from './replica-file';
+import { ROW_COLUMNS, type StoredRow } from './row-layout';
 
 /**
  * The replica's own format, versioned by `PRAGMA user_version`. Append-only: never edit a
@@ -128,14 +129,6 @@ function indexDdl<RxDocType>(table: CollectionTable<RxDocType>): string[] {
     `CREATE INDEX ${name}_tombstones ON ${name} (lwt) WHERE deleted = 1`,
   ];
 }
-
-const ROW_COLUMNS = ['id', 'deleted', 'lwt', 'rev', 'doc'] as const;
-
-/** What a read selects for `docOfRow`, in its order. */
-export const DOC_COLUMNS = ROW_COLUMNS.join(', ');
-
-/** A row as `DOC_COLUMNS` selects it, in raw (array) mode. */
-export type StoredRow = readonly [id: string, deleted: number, lwt: number, rev: string, doc: string];
 
 /**
  * The one write statement: an upsert. Updates have been checked against the current revision

@@ -28,7 +28,7 @@ for (let seq = 0; ; seq += PAGE) {
     rev: 1,
     _deleted: false,
   }));
-  fill.writePage(docs, { seq: seq + PAGE });
+  await fill.writePage(docs, { seq: seq + PAGE });
   process.stdout.write(`${String(seq + PAGE)}\n`);
   // Let the parent read the line and kill at any point of the next page.
   await new Promise((resolve) => setImmediate(resolve));

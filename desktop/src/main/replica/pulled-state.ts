@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getRxReplicationMetaInstanceSchema, type RxDocumentData, type RxJsonSchema } from 'rxdb';
 import { collectionTableOf, type CollectionTable } from './collection-table';
+import { PULLED_MARK, PULLED_REV, type PulledMark } from './pulled-mark';
 
 /**
  * Replication metadata that is not stored twice.
@@ -16,18 +17,6 @@ import { collectionTableOf, type CollectionTable } from './collection-table';
  * names the link and the revision the fill gave the document. Any later write gives the document
  * a new revision, so the mark stops matching by itself.
  */
-
-/** The `_meta` field of a filled document. */
-export const PULLED_MARK = 'pulled';
-
-export interface PulledMark {
-  readonly link: number;
-  /** The document's `_rev` when it was filled. */
-  readonly rev: string;
-}
-
-/** The revision a filled document, its meta row and the fill's checkpoint rows start at. */
-export const PULLED_REV = '1-pulled';
 
 export interface PulledLink {
   readonly link: number;

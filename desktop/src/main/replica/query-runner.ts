@@ -8,9 +8,10 @@ import {
   type RxJsonSchema,
   type RxStorageCountResult,
 } from 'rxdb';
-import { DOC_COLUMNS, docOfRow, type CollectionTable, type StoredRow } from './collection-table';
+import { docOfRow, type CollectionTable } from './collection-table';
 import { columnOfIndex, keyRangeOf, type IndexColumn } from './index-columns';
 import type { ReplicaDb } from './replica-file';
+import { DOC_COLUMNS, type StoredRow } from './row-layout';
 import type { StatementCache } from './statement-cache';
 
 /**

@@ -72,12 +72,20 @@ function openKeyed(filePath: string, key: Buffer, fileMustExist: boolean): Repli
   return null;
 }
 
+/** The replica's journal: the WAL normally, a rollback journal while a fill has the file alone. */
+export type ReplicaJournal = 'wal' | 'rollback';
+
 /**
  * Opens (creating if needed) the encrypted replica. The file is created 0600 before SQLite
  * touches it, and SQLite gives its -wal and -shm companions the same mode; missing directories
  * are created 0700. A wrong key throws before anything is written.
  */
-export function openReplicaDatabase(filePath: string, key: Buffer, cacheKiB = DEFAULT_CACHE_KIB): ReplicaDb {
+export function openReplicaDatabase(
+  filePath: string,
+  key: Buffer,
+  cacheKiB = DEFAULT_CACHE_KIB,
+  journal: ReplicaJournal = 'wal',
+): ReplicaDb {
   assertKey(key);
   if (!Number.isInteger(cacheKiB) || cacheKiB <= 0) throw new Error('cacheKiB must be a positive integer');
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
@@ -85,9 +93,9 @@ export function openReplicaDatabase(filePath: string, key: Buffer, cacheKiB = DE
   const db = openKeyed(filePath, key, false);
   if (db === null) throw new Error(`The replica key does not open ${filePath}`);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    if (journal === 'wal') useWalJournal(db);
+    else if (!useRollbackJournal(db)) throw new Error('The replica is in use: no rollback journal');
     db.pragma(`cache_size = -${String(cacheKiB)}`);
     return db;
   } catch (error) {

@@ -128,10 +128,10 @@ async function fillFrom(master: MemoryMaster, pageSize = 3): Promise<void> {
     for (;;) {
       const page = master.changedSince(seq, pageSize);
       if (page.documents.length === 0) break;
-      fill.writePage(page.documents, page.checkpoint);
+      await fill.writePage(page.documents, page.checkpoint);
       seq = page.checkpoint.seq;
     }
-    fill.finish();
+    await fill.finish();
     state = fill.state();
     expect(state.kind).toBe('done');
   } finally {
@@ -259,7 +259,7 @@ describe('a filled replica under RxDB replication', () => {
     for (const doc of docs) master.put(doc);
     const first = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     const page = master.changedSince(0, 3);
-    first.writePage(page.documents, page.checkpoint);
+    await first.writePage(page.documents, page.checkpoint);
     await first.close();
 
     // Meanwhile on the server: one filled document deleted, one not yet filled deleted.
@@ -316,10 +316,10 @@ describe('a filled replica under RxDB replication', () => {
     for (let i = 0; i < 5; i++) master.put(recordDoc(i));
     const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     const page = master.changedSince(0);
-    fill.writePage(page.documents, page.checkpoint);
+    await fill.writePage(page.documents, page.checkpoint);
     // No log beside the file: the pages went straight into it.
     expect(existsSync(`${replica.filePath}-wal`)).toBe(false);
-    fill.finish();
+    await fill.finish();
     await fill.close();
     await storage.closeAll();
     const raw = openReplicaDatabase(replica.filePath, replica.key);
@@ -327,6 +327,59 @@ describe('a filled replica under RxDB replication', () => {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
+    }
+  });
+
+  it('writes pages handed over before the last one answered, in the order given', async () => {
+    const master = new MemoryMaster();
+    const docs = Array.from({ length: 9 }, (_, i) => recordDoc(i));
+    for (const doc of docs) master.put(doc);
+    // The same document again in a later page: the later state must win, as it would in order.
+    const changed = { ...(docs[4] as SyncDocument), data: { name: 'Changed later' } };
+    const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
+    try {
+      const pages = [master.changedSince(0, 5), master.changedSince(5, 4)];
+      const written = await Promise.all([
+        fill.writePage(pages[0]!.documents, pages[0]!.checkpoint),
+        fill.writePage(pages[1]!.documents, pages[1]!.checkpoint),
+        fill.writePage([{ ...changed, rev: 2 }], { seq: 10 }),
+      ]);
+      expect(written).toEqual([5, 4, 1]);
+      await fill.finish();
+    } finally {
+      await fill.close();
+    }
+    const { db } = await openReplicated(master);
+    expect(await db.records.count().exec()).toBe(9);
+    expect((await db.records.findOne(changed.id).exec())?.data).toEqual({ name: 'Changed later' });
+  });
+
+  it('stops at a page the writer refuses: nothing of it is kept, and nothing after it is written', async () => {
+    const master = new MemoryMaster();
+    for (let i = 0; i < 6; i++) master.put(recordDoc(i));
+    const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
+    try {
+      const first = master.changedSince(0, 3);
+      await fill.writePage(first.documents, first.checkpoint);
+      // A row without an id cannot be stored (the server never sends one; here it stands for any
+      // failure of the write, a full disk among them).
+      const broken = [...master.changedSince(3, 3).documents];
+      broken[1] = { ...broken[1]!, id: undefined as unknown as string };
+      await expect(fill.writePage(broken, { seq: 6 })).rejects.toThrow();
+      await expect(fill.writePage([recordDoc(9)], { seq: 7 })).rejects.toThrow();
+      await expect(fill.finish()).rejects.toThrow();
+    } finally {
+      await fill.close();
+    }
+    expect(
+      tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 })),
+    ).toHaveLength(3);
+    // The next fill resumes after the last page that was written.
+    const next = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
+    try {
+      expect(next.state()).toEqual({ kind: 'fill', checkpoint: { seq: 3 } });
+    } finally {
+      await next.close();
     }
   });
 });

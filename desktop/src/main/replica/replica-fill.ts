@@ -2,25 +2,24 @@ import { fillWithDefaultSettings, now, type RxDocumentData, type RxJsonSchema, t
 import {
   isCollectionTableName,
   openCollectionTable,
-  DOC_COLUMNS,
   docOfRow,
-  type StoredRow,
   rowValues,
   rowValuesOfSent,
   upsertSql,
   type CollectionTable,
 } from './collection-table';
+import type { FillPageSql } from './fill-page-writer';
+import type { FillWriter } from './fill-writer';
 import { changesIndexOf, columnOfIndex } from './index-columns';
+import { nextPulledRev, PULLED_MARK, PULLED_REV, type PulledMark } from './pulled-mark';
 import {
-  PULLED_MARK,
-  PULLED_REV,
   LINK_OF_META_TABLE_SQL,
   replicationMetaCollectionName,
   replicationMetaSchema,
   type PulledLink,
-  type PulledMark,
 } from './pulled-state';
 import type { ReplicaDb } from './replica-file';
+import { DOC_COLUMNS, ROW_AT, type StoredRow } from './row-layout';
 
 /** Which collection a fill writes, and which of its replications takes over afterwards. */
 export interface FillTarget<RxDocType> {
@@ -56,23 +55,34 @@ const UP = 'up|1';
  * Each page is one transaction with its checkpoint: a fill stopped at any point (the app quit, the
  * connection dropped) resumes after the last page written. Nothing is emitted on RxDB's change
  * streams, so no instance of either table may be open while a fill runs (the storage checks).
+ *
+ * The rows of each page are built here, on the app's thread, and written on the fill's worker
+ * thread (`FillWriter`), so that building the next page and writing this one overlap. Pages are
+ * written in the order given; `writePage` may be called again before the last one has answered.
  */
 export class ReplicaFill<RxDocType, Checkpoint> {
   readonly forkTable: CollectionTable<RxDocType>;
   readonly metaTable: CollectionTable<unknown>;
   private readonly link: number;
   private readonly primaryPath: string;
-  private readonly writePageInTransaction: (
-    docs: readonly WithDeleted<RxDocType>[],
-    checkpoint: Checkpoint,
-  ) => number;
+  private readonly writerSql: FillPageSql;
+  private readonly upsertMeta: { run(...values: unknown[]): unknown };
   private readonly finishInTransaction: () => void;
   private readonly readMetaDoc: { get(id: string): unknown };
+  private writer: FillWriter | null = null;
+  /** The last page handed to the writer; `finish` waits for it. */
+  private lastPage: Promise<number> = Promise.resolve(0);
+  /** The revision of the `down` checkpoint row as the pages given so far leave it. */
+  private downRev: string | undefined | null = null;
+  /** A page failed: the pages after it may not be written on top. */
+  private failure: Error | null = null;
   private closed = false;
 
   constructor(
     private readonly db: ReplicaDb,
     target: FillTarget<RxDocType>,
+    /** Starts the worker that writes the pages (on the first page: a fill already done needs none). */
+    private readonly startWriter: (sql: FillPageSql) => FillWriter,
     private readonly onClose: () => void = () => undefined,
   ) {
     const forkSchema = fillWithDefaultSettings<RxDocType>(target.schema);
@@ -101,39 +111,12 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     const changes = columnOfIndex(this.forkTable.columns, changesIndexOf(forkSchema));
     if (changes === undefined) throw new Error('The replica table has no changes index');
     const newestSql = `SELECT ${DOC_COLUMNS} FROM ${this.forkTable.name} ORDER BY ${changes.column} DESC LIMIT 1`;
-    const upsertFork = db.prepare(upsertSql(this.forkTable));
-    const readForkRevs = db.prepare(
-      `SELECT id, rev FROM ${this.forkTable.name}
-       WHERE id IN (SELECT value FROM json_each(?))`,
-    );
-    const upsertMeta = db.prepare(upsertSql(this.metaTable));
-
-    this.writePageInTransaction = db.transaction(
-      (docs: readonly WithDeleted<RxDocType>[], checkpoint: Checkpoint) => {
-        const lwt = now();
-        const idOf = (doc: WithDeleted<RxDocType>) =>
-          (doc as Record<string, unknown>)[this.primaryPath] as string;
-        // A fresh fill has none; a resumed one may meet documents again that changed meanwhile.
-        const previousRevs = new Map<string, string>();
-        for (const row of readForkRevs.all(JSON.stringify(docs.map(idOf))) as { id: string; rev: string }[]) {
-          previousRevs.set(row.id, row.rev);
-        }
-        let written = 0;
-        for (const doc of docs) {
-          const id = idOf(doc);
-          const previousRev = previousRevs.get(id);
-          // A deletion of a document this replica never had leaves nothing to keep.
-          if (previousRev === undefined && doc._deleted) continue;
-          const rev = previousRev === undefined ? PULLED_REV : nextRev(previousRev);
-          const mark: PulledMark = { link: this.link, rev };
-          const meta = { [PULLED_MARK]: mark };
-          upsertFork.run(...rowValuesOfSent(this.forkTable, doc, { rev, lwt, meta }));
-          written++;
-        }
-        this.writeCheckpoint(upsertMeta, DOWN, 'down', checkpoint, lwt);
-        return written;
-      },
-    );
+    this.writerSql = {
+      upsertFork: upsertSql(this.forkTable),
+      readForkRevs: `SELECT id, rev FROM ${this.forkTable.name} WHERE id IN (SELECT value FROM json_each(?))`,
+      upsertMeta: upsertSql(this.metaTable),
+    };
+    this.upsertMeta = db.prepare(this.writerSql.upsertMeta);
 
     this.finishInTransaction = db.transaction(() => {
       const newestRow = db.prepare(newestSql).raw().get() as StoredRow | undefined;
@@ -143,7 +126,8 @@ export class ReplicaFill<RxDocType, Checkpoint> {
         newest === undefined
           ? { id: '', lwt: 0 }
           : { id: (newest as Record<string, unknown>)[this.primaryPath] as string, lwt: newest._meta.lwt };
-      this.writeCheckpoint(upsertMeta, UP, 'up', up, now());
+      const previous = this.readCheckpoint(UP) as { _rev?: string } | undefined;
+      this.upsertMeta.run(...this.checkpointRow(UP, 'up', up, now(), previous?._rev));
     });
   }
 
@@ -155,29 +139,65 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     return { kind: 'fill', checkpoint: down?.checkpointData ?? null };
   }
 
-  /** Writes one page of pulled documents and the checkpoint after it; answers how many were kept. */
-  writePage(docs: readonly WithDeleted<RxDocType>[], checkpoint: Checkpoint): number {
-    this.assertOpen();
-    return this.writePageInTransaction(docs, checkpoint);
+  /**
+   * Starts the thread that writes the pages, if it has not started: a fill calls this before it
+   * asks for the first page, so that the thread starts while the server reads it.
+   */
+  startWriting(): void {
+    this.assertWritable();
+    this.writerStarted();
   }
 
-  /** Marks the fill done: the upstream's checkpoint goes past every filled document. */
-  finish(): void {
-    this.assertOpen();
+  /**
+   * Writes one page of pulled documents and the checkpoint after it, after the pages given before;
+   * answers how many were kept once it is written.
+   */
+  async writePage(docs: readonly WithDeleted<RxDocType>[], checkpoint: Checkpoint): Promise<number> {
+    this.assertWritable();
+    const lwt = now();
+    // Built for documents new to the replica; the writer corrects those it already holds.
+    const mark: PulledMark = { link: this.link, rev: PULLED_REV };
+    const state = { rev: PULLED_REV, lwt, meta: { [PULLED_MARK]: mark } };
+    const rows = docs.map((doc) => rowValuesOfSent(this.forkTable, doc, state));
+    if (this.downRev === null)
+      this.downRev = (this.readCheckpoint(DOWN) as { _rev?: string } | undefined)?._rev;
+    const checkpointRow = this.checkpointRow(DOWN, 'down', checkpoint, lwt, this.downRev);
+    this.downRev = checkpointRow[ROW_AT.rev] as string;
+    const written = this.writerStarted().write({ rows, checkpointRow });
+    this.lastPage = written;
+    written.catch((error: unknown) => {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    return written;
+  }
+
+  /** Once every page is written: marks the fill done, the upstream's checkpoint past every filled document. */
+  async finish(): Promise<void> {
+    this.assertWritable();
+    await this.lastPage;
+    this.assertWritable();
     this.finishInTransaction();
   }
 
-  /** Lets go of the connection; RxDB may open the collection now. Idempotent. */
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
+  /** Lets go of the connections (after the pages given are written); RxDB may open the collection now. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.writer?.close();
+    } finally {
       this.onClose();
     }
-    return Promise.resolve();
   }
 
-  private assertOpen(): void {
+  private writerStarted(): FillWriter {
+    this.writer ??= this.startWriter(this.writerSql);
+    return this.writer;
+  }
+
+  private assertWritable(): void {
     if (this.closed) throw new Error('The replica fill is closed');
+    if (this.failure !== null) throw this.failure;
   }
 
   private linkTables(): number {
@@ -205,14 +225,13 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   }
 
   /** A checkpoint row as RxDB's `setCheckpoint` writes it (RxDB's later writes build on it). */
-  private writeCheckpoint(
-    upsert: { run(...values: unknown[]): unknown },
+  private checkpointRow(
     id: string,
     direction: 'down' | 'up',
     checkpointData: unknown,
     lwt: number,
-  ): void {
-    const previous = this.readCheckpoint(id) as { _rev?: string } | undefined;
+    previousRev: string | undefined,
+  ): unknown[] {
     const doc = {
       id,
       isCheckpoint: '1',
@@ -221,14 +240,8 @@ export class ReplicaFill<RxDocType, Checkpoint> {
       _deleted: false,
       _attachments: {},
       _meta: { lwt },
-      _rev: previous?._rev === undefined ? PULLED_REV : nextRev(previous._rev),
+      _rev: previousRev === undefined ? PULLED_REV : nextPulledRev(previousRev),
     } as RxDocumentData<unknown>;
-    upsert.run(...rowValues(this.metaTable, doc));
+    return rowValues(this.metaTable, doc);
   }
-}
-
-/** The revision after `rev` (RxDB's `<height>-<token>`). */
-function nextRev(rev: string): string {
-  const height = Number.parseInt(rev.split('-')[0] ?? '0', 10);
-  return `${String((Number.isFinite(height) ? height : 0) + 1)}-pulled`;
 }

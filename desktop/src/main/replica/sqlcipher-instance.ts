@@ -20,9 +20,7 @@ import {
 import {
   dropCollectionTable,
   insertIfAbsentSql,
-  DOC_COLUMNS,
   docOfRow,
-  type StoredRow,
   rowValues,
   upsertSql,
   type CollectionTable,
@@ -40,6 +38,7 @@ import {
 } from './pulled-state';
 import { QueryRunner, type QueryExplanation } from './query-runner';
 import type { ReplicaDb } from './replica-file';
+import { DOC_COLUMNS, type StoredRow } from './row-layout';
 import { StatementCache } from './statement-cache';
 import type { SqlcipherInstanceOptions, SqlcipherInternals } from './types';
 

@@ -13,6 +13,8 @@ import {
   useWalJournal,
   type ReplicaDb,
 } from './replica-file';
+import type { FillPageSql } from './fill-page-writer';
+import { FillWriter } from './fill-writer';
 import { ReplicaFill, type FillTarget } from './replica-fill';
 import { SqlcipherStorageInstance, type SharedTable } from './sqlcipher-instance';
 import type {
@@ -93,9 +95,19 @@ class SqlcipherStorage implements SqlcipherRxStorage {
     let rollbackJournal = false;
     try {
       let tables: string[] = [];
+      const startWriter = (sql: FillPageSql) =>
+        new FillWriter({
+          filePath: this.options.filePath,
+          key: this.options.key,
+          cacheKiB: this.options.cacheKiB ?? DEFAULT_CACHE_KIB,
+          // The worker's connection joins this one in the journal it has.
+          journal: rollbackJournal ? 'rollback' : 'wal',
+          sql,
+        });
       const fill: ReplicaFill<RxDocType, Checkpoint> = new ReplicaFill<RxDocType, Checkpoint>(
         db,
         target,
+        startWriter,
         () => {
           for (const name of tables) this.filling.delete(name);
           if (rollbackJournal) useWalJournal(db);

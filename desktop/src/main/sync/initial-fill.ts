@@ -20,10 +20,10 @@ export interface InitialFillOptions {
 
 /**
  * The first sync of a fresh replica: every page of the workspace's changes, straight into the
- * replica file (`ReplicaFill`), the next page already asked for while one is written. A page that
- * failed because the connection dropped is asked for again (the client waits until it is back
- * online); any other failure ends the fill, which a later call resumes after the last page
- * written. Answers without pulling when the replica needs no fill.
+ * replica file (`ReplicaFill`), the next page already asked for and built while one is written.
+ * A page that failed because the connection dropped is asked for again (the client waits until it
+ * is back online); any other failure ends the fill, which a later call resumes after the last
+ * page written. Answers without pulling when the replica needs no fill.
  */
 export async function fillFromServer(options: InitialFillOptions): Promise<ReplicaFillOutcome> {
   const { fill } = options;
@@ -43,6 +43,9 @@ export async function fillFromServer(options: InitialFillOptions): Promise<Repli
     return page;
   };
   let next = pull(checkpoint);
+  fill.startWriting();
+  // The page being written on the fill's worker while the next one is received and built.
+  let writing: Promise<void> = Promise.resolve();
   for (;;) {
     const page = await next;
     const moved = page.checkpoint !== null && page.checkpoint.seq !== checkpoint?.seq;
@@ -50,15 +53,24 @@ export async function fillFromServer(options: InitialFillOptions): Promise<Repli
     if (page.documents.length === 0 && !moved) break;
     const after = page.checkpoint ?? checkpoint;
     next = pull(after);
-    // The request goes out on a later turn of the event loop: let it leave before the write
-    // below holds the thread, so that the server reads the next page while this one is written.
+    // The request goes out on a later turn of the event loop: let it leave before building the
+    // page's rows holds the thread, so that the server reads the next page meanwhile.
     await new Promise((resolve) => setImmediate(resolve));
-    if (after !== null) documents += fill.writePage(page.documents, after);
+    const written = after === null ? Promise.resolve(0) : fill.writePage(page.documents, after);
+    // At most one page waits behind the one being written: what is held in memory stays bounded.
+    await writing;
+    const count = page.documents.length;
+    writing = written.then((kept) => {
+      documents += kept;
+      received += count;
+      options.onProgress?.({ received, lastSeq: after?.seq ?? null });
+    });
+    // Read below, but it may fail before it is awaited (while the next page comes): not unhandled.
+    writing.catch(() => undefined);
     checkpoint = after;
-    received += page.documents.length;
-    options.onProgress?.({ received, lastSeq: checkpoint?.seq ?? null });
   }
-  fill.finish();
+  await writing;
+  await fill.finish();
   return { filled: true, documents };
 }
 
