@@ -162,7 +162,14 @@ export async function seedRecords(f: SyncFixture, count: number, batch = 500, by
 
 /** Pairs a new device the way the desktop app does (fresh key, redeemed code). */
 export async function pairedCredential(f: SyncFixture, name = 'Bench laptop'): Promise<DeviceCredential> {
-  const { code } = await createPairing(f.owner, f.workspaceId);
+  const { code } = await createPairing(f.owner, f.workspaceId).catch((error: unknown) => {
+    // The bench holds this thread for seconds at a time (seeding, loading the peer), and the server,
+    // on the same thread, then closes the idle keep-alive socket the owner's next request is sent
+    // on: that request never reached it, so it is sent again once, on a new socket.
+    if (!(error instanceof TypeError) || !/ECONNRESET/.test(String((error as { cause?: unknown }).cause)))
+      throw error;
+    return createPairing(f.owner, f.workspaceId);
+  });
   return pairDevice({ serverUrl: f.t.url, code, name, platform: 'linux', appVersion: '0.1.0' });
 }
 

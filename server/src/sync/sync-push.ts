@@ -2,7 +2,7 @@ import type { ErrorBody, Operation, PushRow, RejectedRow, SyncDocument } from '@
 import type { OperationContext } from '../engine/context';
 import type { CommandEngine, EachItem } from '../engine/engine';
 import { conflict, invalid, type AppError } from '../engine/errors';
-import { canRecord } from '../policy/policy';
+import { canRecord, type Permissions } from '../policy/policy';
 import type { WorkspaceStore } from '../store/types';
 import { sameContent, toSyncDocument } from './sync-documents';
 
@@ -75,11 +75,13 @@ export async function applyPush(
     (o): o is { ok: false; error: AppError } => !o.ok && o.error.code === 'device_revoked',
   );
   if (revoked) throw revoked.error;
-  const perms = await engine.permissionsOf(ws, ctx.principal.userId);
   const conflicts: SyncDocument[] = [];
   const rejected: RejectedRow[] = [];
+  // Read only for a refused row (a push that is all accepted, the usual one, needs none).
+  let perms: Permissions | undefined;
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome.ok) continue;
+    perms ??= await engine.permissionsOf(ws, ctx.principal.userId);
     const row = rows[index] as PushRow;
     const stored = await ws.getRecord(row.newDocumentState.id);
     const master =
