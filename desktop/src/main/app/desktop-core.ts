@@ -313,6 +313,10 @@ export class DesktopCore {
       if (outcome.filled)
         this.log.info('filled the replica from the server', { documents: outcome.documents });
       return outcome;
+    } catch (error) {
+      // A revocation closes the replica under the fill, which may then fail on the closed file
+      // before it hears of the revocation itself: the reason it ends is the revocation's.
+      throw sync.refusal() ?? error;
     } finally {
       await fill.close();
     }

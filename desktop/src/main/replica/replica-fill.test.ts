@@ -382,4 +382,21 @@ describe('a filled replica under RxDB replication', () => {
       await next.close();
     }
   });
+
+  it('closes once: a second close waits, like the first, for the pages handed over', async () => {
+    const master = new MemoryMaster();
+    for (let i = 0; i < 4; i++) master.put(recordDoc(i));
+    const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
+    const page = master.changedSince(0);
+    const written = fill.writePage(page.documents, page.checkpoint);
+    const first = fill.close();
+    // As a wipe does: the storage closes the fill again, then deletes the files.
+    await fill.close();
+    expect(
+      tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 })),
+    ).toHaveLength(4);
+    await expect(written).resolves.toBe(4);
+    await first;
+    await expect(fill.writePage(page.documents, page.checkpoint)).rejects.toThrow(/closed/);
+  });
 });

@@ -76,7 +76,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   private downRev: string | undefined | null = null;
   /** A page failed: the pages after it may not be written on top. */
   private failure: Error | null = null;
-  private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(
     private readonly db: ReplicaDb,
@@ -179,10 +179,17 @@ export class ReplicaFill<RxDocType, Checkpoint> {
     this.finishInTransaction();
   }
 
-  /** Lets go of the connections (after the pages given are written); RxDB may open the collection now. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Lets go of the connections (after the pages given are written); RxDB may open the collection
+   * now. Every call waits for the same close: a wipe that closes the storage deletes the files
+   * only once the worker's connection is closed too.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeConnections();
+    return this.closing;
+  }
+
+  private async closeConnections(): Promise<void> {
     try {
       await this.writer?.close();
     } finally {
@@ -196,7 +203,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   }
 
   private assertWritable(): void {
-    if (this.closed) throw new Error('The replica fill is closed');
+    if (this.closing !== null) throw new Error('The replica fill is closed');
     if (this.failure !== null) throw this.failure;
   }
 

@@ -412,7 +412,8 @@ export class SyncClient {
     }
   }
 
-  private refusal(): SyncError | null {
+  /** Why this client refuses every request for good (revoked, an update required); null while it syncs. */
+  refusal(): SyncError | null {
     if (this.status === 'revoked') return new SyncError('device_revoked', 'This device was revoked');
     if (this.status === 'update_required') {
       return new SyncError('update_required', 'This app must be updated to sync with the server');
