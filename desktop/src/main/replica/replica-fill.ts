@@ -81,7 +81,7 @@ export class ReplicaFill<RxDocType, Checkpoint> {
   constructor(
     private readonly db: ReplicaDb,
     target: FillTarget<RxDocType>,
-    /** Starts the worker that writes the pages (on the first page: a fill already done needs none). */
+    /** Starts the thread that writes the pages, once the fill writes (one already done needs none). */
     private readonly startWriter: (sql: FillPageSql) => FillWriter,
     private readonly onClose: () => void = () => undefined,
   ) {
