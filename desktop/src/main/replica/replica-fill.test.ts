@@ -167,6 +167,17 @@ function tableRows(table: string): { id: string; doc: string }[] {
   }
 }
 
+/** A master holding `count` new records. */
+function masterWith(count: number): MemoryMaster {
+  const master = new MemoryMaster();
+  for (let i = 0; i < count; i++) master.put(recordDoc(i));
+  return master;
+}
+
+/** The rows of the records table, read from the file. */
+const recordRows = () =>
+  tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 }));
+
 const metaTable = () =>
   tableNameOf({
     databaseName: DB,
@@ -176,8 +187,7 @@ const metaTable = () =>
 
 describe('a filled replica under RxDB replication', () => {
   it('continues from the fill: nothing pulled or pushed again, and no second copy of any document', async () => {
-    const master = new MemoryMaster();
-    for (let i = 0; i < 10; i++) master.put(recordDoc(i));
+    const master = masterWith(10);
     await fillFrom(master);
 
     const { db } = await openReplicated(master);
@@ -271,9 +281,7 @@ describe('a filled replica under RxDB replication', () => {
     const ids = (await db.records.find().exec()).map((doc) => doc.id).sort();
     expect(ids).toEqual([docs[1], docs[2], docs[3], docs[4]].map((doc) => (doc as SyncDocument).id).sort());
     // The deletion of a document never filled left no tombstone behind.
-    expect(
-      tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 })),
-    ).toHaveLength(5);
+    expect(recordRows()).toHaveLength(5);
   });
 
   it('refuses to fill while RxDB has the collection open, and RxDB may not open it during a fill', async () => {
@@ -312,8 +320,7 @@ describe('a filled replica under RxDB replication', () => {
   });
 
   it('writes through a rollback journal while it fills alone, and leaves the replica in WAL mode', async () => {
-    const master = new MemoryMaster();
-    for (let i = 0; i < 5; i++) master.put(recordDoc(i));
+    const master = masterWith(5);
     const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     const page = master.changedSince(0);
     await fill.writePage(page.documents, page.checkpoint);
@@ -355,8 +362,7 @@ describe('a filled replica under RxDB replication', () => {
   });
 
   it('stops at a page the writer refuses: nothing of it is kept, and nothing after it is written', async () => {
-    const master = new MemoryMaster();
-    for (let i = 0; i < 6; i++) master.put(recordDoc(i));
+    const master = masterWith(6);
     const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     try {
       const first = master.changedSince(0, 3);
@@ -371,9 +377,7 @@ describe('a filled replica under RxDB replication', () => {
     } finally {
       await fill.close();
     }
-    expect(
-      tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 })),
-    ).toHaveLength(3);
+    expect(recordRows()).toHaveLength(3);
     // The next fill resumes after the last page that was written.
     const next = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     try {
@@ -384,17 +388,14 @@ describe('a filled replica under RxDB replication', () => {
   });
 
   it('closes once: a second close waits, like the first, for the pages handed over', async () => {
-    const master = new MemoryMaster();
-    for (let i = 0; i < 4; i++) master.put(recordDoc(i));
+    const master = masterWith(4);
     const fill = await storage.openFill<SyncRxDocType, SyncCheckpoint>(target);
     const page = master.changedSince(0);
     const written = fill.writePage(page.documents, page.checkpoint);
     const first = fill.close();
     // As a wipe does: the storage closes the fill again, then deletes the files.
     await fill.close();
-    expect(
-      tableRows(tableNameOf({ databaseName: DB, collectionName: RECORDS_COLLECTION, schemaVersion: 0 })),
-    ).toHaveLength(4);
+    expect(recordRows()).toHaveLength(4);
     await expect(written).resolves.toBe(4);
     await first;
     await expect(fill.writePage(page.documents, page.checkpoint)).rejects.toThrow(/closed/);
